@@ -1,0 +1,14 @@
+namespace Primitives.Benchmarks.Harness;
+
+/// <summary>
+/// Benchmark categories. The ratio summary compares every <see cref="Ours"/> method with every other
+/// method of the same class and parameters; <see cref="Quick"/> marks what the no-argument run measures.
+/// </summary>
+public static class Categories
+{
+    /// <summary>A method that measures one of this library's primitives.</summary>
+    public const string Ours = "Ours";
+
+    /// <summary>Part of the quick (no-argument) run.</summary>
+    public const string Quick = "Quick";
+}
