@@ -1,8 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Primitives.Benchmarks.Harness;
-#if HAS_PARALLEL_SELECT
-using Primitives.Iterators;
-#endif
 
 namespace Primitives.Benchmarks.Iterators;
 
@@ -12,7 +9,7 @@ namespace Primitives.Benchmarks.Iterators;
 /// cost a streaming consumer pays before it can do anything.
 /// </summary>
 [MemoryDiagnoser]
-public class FirstResultBenchmarks
+public partial class FirstResultBenchmarks
 {
     private static readonly Func<long, long> s_identity = static item => item;
     private long[] _source = [];
@@ -44,12 +41,6 @@ public class FirstResultBenchmarks
 
     [Benchmark(Description = "Parallel.ForEach + reorder")]
     public long ParallelForEachReorder() => First(OrderedMaps.ParallelForEachReorder(_source, s_identity));
-
-#if HAS_PARALLEL_SELECT
-    [Benchmark(Description = "ParallelSelect")]
-    [BenchmarkCategory(Categories.Ours)]
-    public long ParallelSelect() => First(_source.ParallelSelect(s_identity));
-#endif
 
     private static long First(IEnumerable<long> results)
     {

@@ -1,8 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Primitives.Benchmarks.Harness;
-#if HAS_PARALLEL_SELECT
-using Primitives.Iterators;
-#endif
 
 namespace Primitives.Benchmarks.Iterators;
 
@@ -13,7 +10,7 @@ namespace Primitives.Benchmarks.Iterators;
 /// sizes and the selector; the methods live here so each class compares the same set.
 /// </summary>
 [MemoryDiagnoser]
-public abstract class OrderedMapBenchmarkBase
+public abstract partial class OrderedMapBenchmarkBase
 {
     private long[] _source = [];
     private long _expected;
@@ -61,12 +58,6 @@ public abstract class OrderedMapBenchmarkBase
     [Benchmark(Description = "Parallel.ForEach + reorder")]
     [BenchmarkCategory(Categories.Quick)]
     public long ParallelForEachReorder() => Drain(OrderedMaps.ParallelForEachReorder(_source, _selector));
-
-#if HAS_PARALLEL_SELECT
-    [Benchmark(Description = "ParallelSelect")]
-    [BenchmarkCategory(Categories.Ours, Categories.Quick)]
-    public long ParallelSelect() => Drain(_source.ParallelSelect(_selector));
-#endif
 
     private long Drain(IEnumerable<long> results) => OrderedMaps.Drain(results, _expected);
 }

@@ -1,8 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Primitives.Benchmarks.Harness;
-#if HAS_PARALLEL_SELECT
-using Primitives.Iterators;
-#endif
 
 namespace Primitives.Benchmarks.Iterators;
 
@@ -11,7 +8,7 @@ namespace Primitives.Benchmarks.Iterators;
 /// the data behind the chart (<c>--chart</c>). Degrees are 1, 2, 4, ... up to twice the processor count.
 /// </summary>
 [MemoryDiagnoser]
-public class ScalingBenchmarks
+public partial class ScalingBenchmarks
 {
     private long[] _source = [];
     private long _expected;
@@ -61,12 +58,6 @@ public class ScalingBenchmarks
 
     [Benchmark(Description = "Dataflow TransformBlock EnsureOrdered")]
     public long Dataflow() => Drain(OrderedMaps.Dataflow(_source, _selector, Degree));
-
-#if HAS_PARALLEL_SELECT
-    [Benchmark(Description = "ParallelSelect")]
-    [BenchmarkCategory(Categories.Ours)]
-    public long ParallelSelect() => Drain(_source.ParallelSelect(_selector, new ParallelSelectOptions { MaxDegreeOfParallelism = Degree }));
-#endif
 
     private long Drain(IEnumerable<long> results) => OrderedMaps.Drain(results, _expected);
 }
