@@ -48,8 +48,8 @@ public static class RatioSummary
                         lines.Add(new Line(
                             GroupName(o.Case),
                             group.Key.Parameters,
-                            o.Case.Descriptor.WorkloadMethodDisplayInfo,
-                            p.Case.Descriptor.WorkloadMethodDisplayInfo,
+                            MethodName(o.Case),
+                            MethodName(p.Case),
                             o.Ns!.Value,
                             p.Ns!.Value,
                             PerItemColumn.ItemCount(o.Case)));
@@ -75,7 +75,7 @@ public static class RatioSummary
 
         foreach (var line in lines)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{line.Group} [{line.Parameters}] {line.Ours} vs {line.Peer}: {line.Verdict}");
+            text.Append(CultureInfo.InvariantCulture, $"{line.Group} {line.Parameters} {line.Ours} vs {line.Peer}: {line.Verdict}");
             text.AppendLine(line.Items is int items
                 ? string.Create(CultureInfo.InvariantCulture, $" ({line.OursNs / items:0.##} vs {line.PeerNs / items:0.##} ns/item)")
                 : string.Create(CultureInfo.InvariantCulture, $" ({line.OursNs:0.##} vs {line.PeerNs:0.##} ns/op)"));
@@ -108,6 +108,9 @@ public static class RatioSummary
             Console.WriteLine($"Ratios written to {path}");
         }
     }
+
+    /// <summary>The method's description without BenchmarkDotNet's quotes.</summary>
+    private static string MethodName(BenchmarkCase benchmarkCase) => benchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'');
 
     /// <summary>"RingBuffers/SpscTransfer": the folder (namespace) and the class without "Benchmarks".</summary>
     private static string GroupName(BenchmarkCase benchmarkCase)

@@ -23,7 +23,7 @@ public static class ScalingChart
             .Select(c => (Case: c, Mean: summary[c]?.ResultStatistics?.Mean))
             .Where(x => x.Mean is > 0)
             .Select(x => new Point(
-                x.Case.Descriptor.WorkloadMethodDisplayInfo,
+                x.Case.Descriptor.WorkloadMethodDisplayInfo.Trim('\''),
                 (int)x.Case.Parameters["Degree"],
                 (int)x.Case.Parameters["Items"],
                 (int)x.Case.Parameters["Items"] / (x.Mean!.Value * 1e-9)))
