@@ -273,7 +273,7 @@ public sealed partial class SpscRingBuffer<T>
 
     /// <summary>Producer: writes one item if there is room; the caller has checked completion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryEnqueue(T item)
+    internal bool TryEnqueue(T item)
     {
         long tail = _indices.Tail; // plain: only the producer (this thread) writes Tail
         if (tail - _indices.CachedHead == _capacity && RefreshHead(tail) == 0) // plain: CachedHead is producer-private
