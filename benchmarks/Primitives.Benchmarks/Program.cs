@@ -45,7 +45,13 @@ public static class Program
         }
 
         Sizes.SetMode(BenchMode.Full);
-        return Finish(switcher.Run(args, Configs.Full()).ToList(), printRatios: true);
+        var summaries = switcher.Run(args, Configs.Full()).ToList();
+        if (summaries.Count == 0 && args.Any(a => a is "--list" or "--help" or "-h" or "--version" or "--info"))
+        {
+            return 0; // BenchmarkDotNet listed or explained something; nothing was meant to run
+        }
+
+        return Finish(summaries, printRatios: true);
     }
 
     /// <summary>Prints the ratio summary and turns any failed benchmark into exit code 1.</summary>
