@@ -43,10 +43,11 @@ public static class ScalingChart
     /// <summary>A line chart: degree of parallelism (log2 axis) against items per second, one line per method.</summary>
     public static string Svg(IReadOnlyList<Point> points, int processorCount)
     {
-        const int width = 720, height = 440, left = 80, right = 230, top = 40, bottom = 60;
+        const int width = 840, height = 440, left = 80, right = 300, top = 40, bottom = 60;
         int plotWidth = width - left - right, plotHeight = height - top - bottom;
         var degrees = points.Select(p => p.Degree).Distinct().Order().ToList();
-        double maxRate = points.Count == 0 ? 1 : points.Max(p => p.ItemsPerSecond) * 1.1;
+        double step = NiceStep((points.Count == 0 ? 1 : points.Max(p => p.ItemsPerSecond)) / 5);
+        double maxRate = step * Math.Ceiling((points.Count == 0 ? 1 : points.Max(p => p.ItemsPerSecond)) / step);
         double maxLog = Math.Max(1, Math.Log2(degrees.DefaultIfEmpty(1).Max()));
         double X(int degree) => left + (Math.Log2(degree) / maxLog * plotWidth);
         double Y(double rate) => top + plotHeight - (rate / maxRate * plotHeight);
@@ -56,9 +57,8 @@ public static class ScalingChart
         svg.AppendLine(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">");
         svg.AppendLine(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>");
         svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left}\" y=\"22\" font-size=\"15\">Ordered parallel map, CPU-bound items: throughput vs degree ({processorCount} cores)</text>");
-        for (int i = 0; i <= 5; i++)
+        for (double rate = 0; rate <= maxRate * 1.0001; rate += step)
         {
-            double rate = maxRate * i / 5;
             svg.AppendLine(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{F(Y(rate))}\" x2=\"{left + plotWidth}\" y2=\"{F(Y(rate))}\" stroke=\"#ddd\"/>");
             svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{F(Y(rate) + 4)}\" text-anchor=\"end\">{F(rate / 1e3)}k</text>");
         }
@@ -92,5 +92,20 @@ public static class ScalingChart
 
         svg.AppendLine("</svg>");
         return svg.ToString();
+    }
+
+    /// <summary>The smallest 1, 2 or 5 times a power of ten that is at least <paramref name="raw"/>.</summary>
+    private static double NiceStep(double raw)
+    {
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(Math.Max(raw, 1e-9))));
+        foreach (double factor in (double[])[1, 2, 5, 10])
+        {
+            if (factor * magnitude >= raw)
+            {
+                return factor * magnitude;
+            }
+        }
+
+        return 10 * magnitude;
     }
 }
