@@ -15,9 +15,6 @@ namespace Primitives.Iterators;
 /// </remarks>
 internal abstract class ChunkSource<T>
 {
-    /// <summary>The largest automatic chunk.</summary>
-    internal const int MaxAutomaticChunkSize = 1024;
-
     private readonly TaskRegistry? _orderedRegistry;
 
     protected ChunkSource(TaskRegistry? orderedRegistry) => _orderedRegistry = orderedRegistry;
@@ -25,26 +22,9 @@ internal abstract class ChunkSource<T>
     /// <summary>The number of chunks, when the source's length is known up front; otherwise <see cref="long.MaxValue"/>.</summary>
     internal abstract long KnownChunkCount { get; }
 
-    /// <summary>The source's length, when it is an array or list; otherwise -1.</summary>
-    internal static long TryGetCount(IEnumerable<T> source) => source switch
-    {
-        IList<T> list => list.Count,
-        IReadOnlyList<T> list => list.Count,
-        _ => -1,
-    };
-
-    /// <summary>
-    /// The chunk size: the requested one, or for a known <paramref name="count"/> about count / (32 x degree) (at
-    /// least 1, at most <see cref="MaxAutomaticChunkSize"/>), or 0 for an unknown count, meaning "grow".
-    /// </summary>
-    internal static int ChooseChunkSize(long count, int requested, int degree) =>
-        requested > 0 ? requested
-        : count < 0 ? 0
-        : (int)Math.Clamp(count / (32L * degree), 1, MaxAutomaticChunkSize);
-
     /// <summary>Creates the chunk source for <paramref name="source"/>. Runs on the consumer thread.</summary>
     /// <param name="source">The user's source.</param>
-    /// <param name="chunkSize">The chunk size from <see cref="ChooseChunkSize"/>: 0 (only for sources of unknown
+    /// <param name="chunkSize">The chunk size from <see cref="ChunkSizing.Choose"/>: 0 (only for sources of unknown
     /// length) means chunks that start at one item and double every round of claims.</param>
     /// <param name="orderedRegistry">The registry that numbers chunks (ordered mode), or null (unordered mode).</param>
     internal static ChunkSource<T> Create(IEnumerable<T> source, int chunkSize, TaskRegistry? orderedRegistry) => source switch

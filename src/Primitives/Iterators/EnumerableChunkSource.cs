@@ -4,17 +4,13 @@ namespace Primitives.Iterators;
 
 /// <summary>
 /// Chunks of a general sequence: one worker at a time reads the shared enumerator, under a lock, into its own
-/// scratch buffer. Chunks start at one item and double every few claims, up to
-/// <see cref="ChunkSource{T}.MaxAutomaticChunkSize"/>, unless a size was given.
+/// scratch buffer. Unless a size was given, chunks grow (<see cref="ChunkSizing.Growing"/>).
 /// </summary>
 internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
 {
     private readonly object _lock = new();
     private readonly IEnumerator<T> _enumerator; // guarded by _lock while workers run; disposed by the consumer after they are joined
     private readonly int _fixedChunkSize;
-
-    /// <summary>Claims per doubling of the automatic chunk size.</summary>
-    private const int GrowthRound = 4;
 
     // Guarded by _lock: plain accesses, only the worker holding the lock reads or writes them.
     private bool _ended;
@@ -46,7 +42,7 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
 
             int size = _fixedChunkSize > 0
                 ? _fixedChunkSize
-                : (int)Math.Min(MaxAutomaticChunkSize, 1L << (int)Math.Min(30, _claims / GrowthRound));
+                : ChunkSizing.Growing(_claims);
             _claims++;
             T[] buffer = EnsureScratch(ref scratch, size);
             int read = 0;
