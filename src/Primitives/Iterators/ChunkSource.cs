@@ -54,7 +54,7 @@ internal abstract class ChunkSource<T>
             : Interlocked.Increment(ref counter) - 1; // unordered: any unique increasing number will do
 
     /// <summary>Ensures <paramref name="scratch"/> holds at least <paramref name="length"/> items.</summary>
-    protected static T[] EnsureScratch(ref T[]? scratch, int length)
+    internal static T[] EnsureScratch(ref T[]? scratch, int length)
     {
         if (scratch is null || scratch.Length < length)
         {

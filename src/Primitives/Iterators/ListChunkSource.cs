@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Primitives.Registry;
 
 namespace Primitives.Iterators;
@@ -34,9 +35,24 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
 
     internal override bool TryClaim(ref T[]? scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, CancellationToken cancellationToken)
     {
-        sourceError = null;
-        items = default;
         chunk = NextChunkNumber(ref _nextChunk, cancellationToken);
+        bool claimed = TrySlice(chunk, ref scratch, out T[]? array, out int offset, out int count, out sourceError);
+        items = claimed ? new ReadOnlySpan<T>(array, offset, count) : default;
+        return claimed;
+    }
+
+    /// <summary>The next chunk number in unordered mode (ordered mode takes the registry's). Worker.</summary>
+    internal long NextUnorderedChunkNumber() => Interlocked.Increment(ref _nextChunk) - 1; // any unique increasing number will do
+
+    /// <summary>
+    /// The items of chunk <paramref name="chunk"/>: a range of the source array, or a copy in
+    /// <paramref name="scratch"/> for other lists. False when the chunk is past the end. Worker.
+    /// </summary>
+    internal bool TrySlice(long chunk, ref T[]? scratch, [NotNullWhen(true)] out T[]? items, out int offset, out int count, out Exception? sourceError)
+    {
+        sourceError = null;
+        items = null;
+        offset = count = 0;
         if (chunk < 0 || chunk >= _chunkCount)
         {
             return false;
@@ -46,18 +62,17 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
         int length = Math.Min(_chunkSize, _count - start);
         if (_array is not null)
         {
-            items = new ReadOnlySpan<T>(_array, start, length);
+            (items, offset, count) = (_array, start, length);
             return true;
         }
 
         // A list that is not an array is copied into the worker's scratch buffer; its indexer is user code.
         T[] buffer = EnsureScratch(ref scratch, length);
-        int copied = 0;
         try
         {
-            for (; copied < length; copied++)
+            for (; count < length; count++)
             {
-                buffer[copied] = _list is not null ? _list[start + copied] : _readOnlyList![start + copied];
+                buffer[count] = _list is not null ? _list[start + count] : _readOnlyList![start + count];
             }
         }
         catch (Exception ex)
@@ -65,7 +80,7 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
             sourceError = ex;
         }
 
-        items = new ReadOnlySpan<T>(buffer, 0, copied);
+        items = buffer;
         return true;
     }
 }

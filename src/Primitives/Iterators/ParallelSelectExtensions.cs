@@ -86,4 +86,43 @@ public static class ParallelSelectExtensions
         return new ParallelSelectEnumerable<T, TResult, LocalStateSelector<T, TLocal, TResult>>(
             source, new LocalStateSelector<T, TLocal, TResult>(localInit, selector), options ?? ParallelSelectOptions.Default);
     }
+
+    /// <summary>
+    /// Projects each element of a sequence in parallel with an asynchronous selector and yields the results lazily
+    /// in input order, without blocking a thread while waiting.
+    /// </summary>
+    /// <typeparam name="T">The type of the source's elements.</typeparam>
+    /// <typeparam name="TResult">The type of the results.</typeparam>
+    /// <param name="source">The sequence to project. Arrays and lists are split by index without a lock.</param>
+    /// <param name="selector">The projection; receives the item and a token that is cancelled when the iteration
+    /// stops. Up to <see cref="ParallelSelectOptions.MaxDegreeOfParallelism"/> calls are in progress at once.</param>
+    /// <param name="options">See <see cref="ParallelSelect{T, TResult}(IEnumerable{T}, Func{T, TResult}, ParallelSelectOptions?)"/>.</param>
+    /// <returns>A lazy asynchronous sequence of the results, in input order (unless unordered). The token given to
+    /// <c>GetAsyncEnumerator</c> (for example through <c>WithCancellation</c>) cancels like the options' token.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="selector"/> is null.</exception>
+    public static IAsyncEnumerable<TResult> ParallelSelectAsync<T, TResult>(this IEnumerable<T> source, Func<T, CancellationToken, ValueTask<TResult>> selector, ParallelSelectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(selector);
+        return new AsyncParallelSelectEnumerable<T, TResult>(source, selector, options ?? ParallelSelectOptions.Default);
+    }
+
+    /// <summary>
+    /// Projects each element of an asynchronous sequence in parallel with an asynchronous selector and yields the
+    /// results lazily in input order. One worker at a time reads the source.
+    /// </summary>
+    /// <typeparam name="T">The type of the source's elements.</typeparam>
+    /// <typeparam name="TResult">The type of the results.</typeparam>
+    /// <param name="source">The asynchronous sequence to project.</param>
+    /// <param name="selector">The projection; receives the item and a token that is cancelled when the iteration
+    /// stops.</param>
+    /// <param name="options">See <see cref="ParallelSelect{T, TResult}(IEnumerable{T}, Func{T, TResult}, ParallelSelectOptions?)"/>.</param>
+    /// <returns>A lazy asynchronous sequence of the results, in input order (unless unordered).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="selector"/> is null.</exception>
+    public static IAsyncEnumerable<TResult> ParallelSelectAsync<T, TResult>(this IAsyncEnumerable<T> source, Func<T, CancellationToken, ValueTask<TResult>> selector, ParallelSelectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(selector);
+        return new AsyncParallelSelectEnumerable<T, TResult>(source, selector, options ?? ParallelSelectOptions.Default);
+    }
 }

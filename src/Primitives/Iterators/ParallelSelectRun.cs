@@ -102,13 +102,14 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>
     /// Builds the registry and sizes everything. Consumer, on the first move. Returns the chunk size to use
     /// (0: growing) so that the derived class can create its chunk source with the registry.
+    /// <paramref name="enumeratorToken"/> is the async enumerator's own token, linked with the options' one.
     /// </summary>
-    protected int Initialize(long sourceCount)
+    protected int Initialize(long sourceCount, CancellationToken enumeratorToken = default)
     {
         ParallelSelectOptions options = Options;
         State = RunState.Running;
-        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
-        options.CancellationToken.ThrowIfCancellationRequested();
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, enumeratorToken);
+        _cancellation.Token.ThrowIfCancellationRequested();
 
         int chunkSize = ChunkSizing.Choose(sourceCount, options.ChunkSize, options.MaxDegreeOfParallelism);
 
