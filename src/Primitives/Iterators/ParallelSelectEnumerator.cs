@@ -198,10 +198,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
 
         PublishChunk(slot, done, worker);
-        ring.WriteBatch(results.AsSpan(0, done), token);
-        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        for (int i = 0; i < done; i++)
         {
-            Array.Clear(results, 0, done); // do not keep yielded results alive
+            if (!ring.TryWrite(results[i]))
+            {
+                ring.Write(results[i], token);
+            }
+
+            results[i] = default!; // do not keep yielded results alive
         }
 
         if (failure is not null)
