@@ -114,10 +114,9 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
 
                 if (Options.Unordered)
                 {
-                    results ??= new TResult[Math.Max(chunk.Count, 1)];
-                    if (results.Length < chunk.Count)
+                    if (results is null || results.Length < chunk.Count)
                     {
-                        results = new TResult[chunk.Count];
+                        results = new TResult[Math.Max(chunk.Count, WorkerBatchSize)];
                     }
 
                     if (!await RunUnorderedChunkAsync(worker, ring, results, chunk, token).ConfigureAwait(false))
@@ -129,7 +128,9 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                 }
 
                 PublishChunk(chunk.Number, chunk.Count, worker);
+                results ??= new TResult[WorkerBatchSize];
                 Exception? failure = chunk.SourceError;
+                int pending = 0;
                 try
                 {
                     for (int i = 0; i < chunk.Count; i++)
@@ -140,9 +141,11 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                         }
 
                         TResult result = await _selector(chunk.Items![chunk.Offset + i], token).ConfigureAwait(false);
-                        if (!ring.TryWrite(result))
+                        results[pending++] = result; // counted only once the selector returned
+                        if (pending == results.Length)
                         {
-                            await ring.WriteAsync(result, token).ConfigureAwait(false);
+                            await FlushAsync(ring, results, 0, pending, token).ConfigureAwait(false);
+                            pending = 0;
                         }
                     }
                 }
@@ -150,6 +153,8 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                 {
                     failure = ex; // a selector failure comes before the source's, which follows the chunk's items
                 }
+
+                await FlushAsync(ring, results, 0, pending, token).ConfigureAwait(false); // the chunk's results, up to any failure
 
                 if (failure is not null)
                 {
@@ -197,14 +202,9 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
         }
 
         PublishChunk(slot, done, worker);
-        for (int i = 0; i < done; i++)
+        for (int written = 0; written < done; written += ring.Capacity)
         {
-            if (!ring.TryWrite(results[i]))
-            {
-                await ring.WriteAsync(results[i], token).ConfigureAwait(false);
-            }
-
-            results[i] = default!; // do not keep yielded results alive
+            await FlushAsync(ring, results, written, Math.Min(ring.Capacity, done - written), token).ConfigureAwait(false);
         }
 
         if (failure is not null)

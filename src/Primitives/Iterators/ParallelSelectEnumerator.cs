@@ -112,7 +112,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 }
 
                 PublishChunk(chunk, items.Length, worker);
+                results ??= new TResult[WorkerBatchSize];
                 Exception? failure = sourceError;
+                int pending = 0;
                 try
                 {
                     if (!initialized)
@@ -128,10 +130,12 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                             return; // a lower chunk stopped the run: this one is not needed
                         }
 
-                        TResult result = selector.Select(items[i]);
-                        if (!ring.TryWrite(result))
+                        TResult result = selector.Select(items[i]); // not "results[pending++] = ...": that counts a slot before a throw
+                        results[pending++] = result;
+                        if (pending == results.Length)
                         {
-                            ring.Write(result, token);
+                            Flush(ring, results, token);
+                            pending = 0;
                         }
                     }
                 }
@@ -140,6 +144,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                     failure = ex; // a selector failure comes before the source's, which follows the chunk's items
                 }
 
+                Flush(ring, results.AsSpan(0, pending), token); // the chunk's results, up to any failure
                 if (failure is not null)
                 {
                     Registry.TryStop(chunk, failure); // the consumer yields what is in the ring, then rethrows this
@@ -160,10 +165,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// <summary>Unordered mode: compute the chunk, then claim its place in the output. False: the worker exits.</summary>
     private bool RunUnorderedChunk(int worker, SpscRingBuffer<TResult> ring, ref TSelector selector, ref bool initialized, ref TResult[]? results, ReadOnlySpan<T> items, Exception? sourceError, CancellationToken token)
     {
-        results ??= new TResult[Math.Max(items.Length, 1)];
-        if (results.Length < items.Length)
+        if (results is null || results.Length < items.Length)
         {
-            results = new TResult[items.Length];
+            results = new TResult[Math.Max(items.Length, WorkerBatchSize)];
         }
 
         Exception? failure = sourceError;
@@ -198,14 +202,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
 
         PublishChunk(slot, done, worker);
-        for (int i = 0; i < done; i++)
+        for (int written = 0; written < done; written += ring.Capacity)
         {
-            if (!ring.TryWrite(results[i]))
-            {
-                ring.Write(results[i], token);
-            }
-
-            results[i] = default!; // do not keep yielded results alive
+            Flush(ring, results.AsSpan(written, Math.Min(ring.Capacity, done - written)), token);
         }
 
         if (failure is not null)

@@ -49,8 +49,8 @@ namespace Primitives.Iterators;
 /// </remarks>
 internal abstract class ParallelSelectRun<TResult>
 {
-    /// <summary>Most results the consumer takes from a ring at once.</summary>
-    private const int ConsumerBatchSize = 64;
+    /// <summary>Most results the consumer takes from a ring at once, and a worker publishes at once.</summary>
+    private const int BatchSize = 64;
 
     /// <summary>The chunk size assumed when sizing the registry window for a growing chunk size.</summary>
     private const int GrowingChunkEstimate = 64;
@@ -135,7 +135,7 @@ internal abstract class ParallelSelectRun<TResult>
         }
 
         int degree = (int)Math.Min(Options.MaxDegreeOfParallelism, sourceChunkCount); // no more workers than chunks
-        _batch = new TResult[Math.Min(ConsumerBatchSize, Options.BufferSize)];
+        _batch = new TResult[WorkerBatchSize];
         _rings = new SpscRingBuffer<TResult>[degree];
         for (int i = 0; i < degree; i++)
         {
@@ -253,6 +253,61 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>Whether a lower chunk stopped the run, so chunk <paramref name="chunk"/> is not needed. Worker.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected bool IsAbandoned(long chunk) => _registry!.StoppedAt < chunk;
+
+    /// <summary>
+    /// How many results a worker collects before publishing them with one release store, and the most the consumer
+    /// takes at once. Publishing item by item would bounce the ring's tail between the two cores on every item
+    /// whenever the consumer keeps up.
+    /// </summary>
+    protected int WorkerBatchSize => Math.Min(BatchSize, Options.BufferSize);
+
+    /// <summary>
+    /// Writes all of <paramref name="results"/> to the worker's ring, waiting for space as needed, then clears
+    /// them. Worker (the ring's producer).
+    /// </summary>
+    protected static void Flush(SpscRingBuffer<TResult> ring, Span<TResult> results, CancellationToken token)
+    {
+        int written = ring.TryWriteBatch(results);
+        while (written < results.Length)
+        {
+            ring.WaitToWrite(token); // only this worker completes its ring, so this returns true or throws
+            written += ring.TryWriteBatch(results[written..]);
+        }
+
+        ClearIfReferences(results);
+    }
+
+    /// <summary>The asynchronous <see cref="Flush"/>: <paramref name="count"/> results from <paramref name="offset"/>.</summary>
+    protected static ValueTask FlushAsync(SpscRingBuffer<TResult> ring, TResult[] results, int offset, int count, CancellationToken token)
+    {
+        int written = ring.TryWriteBatch(results.AsSpan(offset, count));
+        if (written == count)
+        {
+            ClearIfReferences(results.AsSpan(offset, count));
+            return default;
+        }
+
+        return FlushSlowAsync(ring, results, offset, written, count, token);
+    }
+
+    private static async ValueTask FlushSlowAsync(SpscRingBuffer<TResult> ring, TResult[] results, int offset, int written, int count, CancellationToken token)
+    {
+        while (written < count)
+        {
+            await ring.WaitToWriteAsync(token).ConfigureAwait(false); // only this worker completes its ring
+            written += ring.TryWriteBatch(results.AsSpan(offset + written, count - written));
+        }
+
+        ClearIfReferences(results.AsSpan(offset, count));
+    }
+
+    private static void ClearIfReferences(Span<TResult> results)
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        {
+            results.Clear(); // the ring holds them now: do not keep them alive twice
+        }
+    }
 
     /// <summary>The ring worker <paramref name="worker"/> produces into.</summary>
     protected SpscRingBuffer<TResult> RingOf(int worker) => _rings[worker];

@@ -184,8 +184,8 @@ public class ParallelSelectTests
             }
         }
 
-        // Buffered: degree x buffer in the rings, plus one being computed per worker, plus the consumer's batch.
-        long bound = (long)degree * bufferSize + degree + Math.Min(64, bufferSize);
+        // Buffered: degree x buffer in the rings, plus each worker's unpublished batch and the consumer's batch (64 at most each).
+        long bound = ((long)degree * bufferSize) + ((degree + 1) * Math.Min(64, bufferSize));
         Assert.InRange(maxOutstanding, 1, bound);
     }
 
