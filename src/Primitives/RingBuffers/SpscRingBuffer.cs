@@ -37,8 +37,10 @@ namespace Primitives.RingBuffers;
 //   1. Producer: store slot(t), then release Tail = t + 1.  Consumer: acquire Tail, then load slot(t).
 //      The release/acquire pair makes the item visible before the consumer may read it.
 //   2. Consumer: load slot(h) and clear it, then release Head = h + 1.  Producer: acquire Head, then
-//      store slot(h + _capacity...) into the same physical slot. The pair guarantees the consumer's
-//      load saw the old item and its clearing store cannot land on top of the new item.
+//      store the slot of a later sequence t that maps to the same physical slot (t = h + k * (_mask + 1)),
+//      which it does only once t - Head < _capacity, i.e. once it has seen Head > h. The pair
+//      guarantees that the consumer's load saw the old item and that its clearing store cannot land
+//      on top of the new one.
 //   3. Completion: the producer's last Tail release precedes the Interlocked.Exchange of _completed
 //      in program order. A consumer that sees _completed (acquire) and then acquires Tail sees the
 //      final Tail: if the ring is empty then, it is drained for good. This needs Complete() to be
