@@ -324,6 +324,7 @@ public sealed partial class SpscRingBuffer<T>
     private long RefreshHead(long tail)
     {
         long head = Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head; its slot loads and clears are done
+        Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedHead = head; // plain: producer-private
         return _capacity - (tail - head);
     }
@@ -333,6 +334,7 @@ public sealed partial class SpscRingBuffer<T>
     private long RefreshTail(long head)
     {
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail; its slot stores are visible
+        Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedTail = tail; // plain: consumer-private
         return tail - head;
     }

@@ -114,13 +114,14 @@ public class SpscRingBufferWaitTests
                 lowest = Math.Min(lowest, count);
                 highest = Math.Max(highest, count);
                 observations++;
+                Thread.Yield(); // sample, do not hog one of the two cores
             }
         });
         observer.Start();
         TwoThreads.Run(
             () =>
             {
-                for (int i = 0; i < 200_000; i++)
+                for (int i = 0; i < 100_000; i++)
                 {
                     ring.Write(i);
                 }
