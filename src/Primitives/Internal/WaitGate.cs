@@ -41,14 +41,12 @@ namespace Primitives.Internal;
 /// </remarks>
 internal sealed class WaitGate
 {
-    /// <summary>Spin iterations before parking; enough to ride out a short hand-off between two cores.</summary>
-    private const int SpinCount = 50;
-
     /// <summary>
-    /// Spin iterations before an async waiter parks: fewer, since it holds a pool thread, but some, because parking
-    /// costs a process-wide barrier and a task completion, microseconds that a producer a few items ahead saves.
+    /// Spin iterations before parking; enough to ride out a short hand-off between two cores. Parking costs a
+    /// process-wide barrier and a wake-up (for async waiters also a task completion and a pool hop): microseconds
+    /// that a short spin saves whenever the other side is a few items away.
     /// </summary>
-    private const int AsyncSpinCount = 20;
+    internal const int SpinCount = 50;
 
     private readonly object _lock = new();
 
@@ -96,7 +94,7 @@ internal sealed class WaitGate
     /// <exception cref="OperationCanceledException">The token was cancelled before the condition held.</exception>
     internal void Wait<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
-        if (SpinUntil(isReady, state, SpinCount))
+        if (SpinUntil(isReady, state))
         {
             return;
         }
@@ -104,11 +102,15 @@ internal sealed class WaitGate
         WaitSlow(isReady, state, cancellationToken);
     }
 
-    /// <summary>Spins up to <paramref name="count"/> times; true as soon as the condition holds.</summary>
-    private static bool SpinUntil<TState>(Func<TState, bool> isReady, TState state, int count)
+    /// <summary>
+    /// Spins up to <see cref="SpinCount"/> times; true as soon as the condition holds. <see cref="Wait"/> calls it
+    /// first; async callers call it on their synchronous fast path, before they allocate an async state machine,
+    /// and only then <see cref="WaitAsync"/>, which parks without spinning again.
+    /// </summary>
+    internal static bool SpinUntil<TState>(Func<TState, bool> isReady, TState state)
     {
         SpinWait spinner = default;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < SpinCount; i++)
         {
             if (isReady(state))
             {
@@ -145,12 +147,13 @@ internal sealed class WaitGate
     }
 
     /// <summary>
-    /// Completes when <paramref name="isReady"/> returns true, without blocking a thread.
+    /// Completes when <paramref name="isReady"/> returns true, without blocking a thread. It does not spin: callers
+    /// that want to spin do so first with <see cref="SpinUntil"/>, on their synchronous fast path.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled before the condition held.</exception>
     internal ValueTask WaitAsync<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
-        if (SpinUntil(isReady, state, AsyncSpinCount))
+        if (isReady(state))
         {
             return ValueTask.CompletedTask;
         }

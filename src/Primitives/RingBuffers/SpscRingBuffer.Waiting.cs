@@ -19,9 +19,6 @@ public sealed partial class SpscRingBuffer<T>
 {
     private const string DrainedMessage = "The ring buffer has been completed and every item has been read.";
 
-    /// <summary>Spin iterations of an asynchronous wait before it parks (the same budget as a sync wait's spin in WaitGate).</summary>
-    private const int AsyncSpinCount = 50;
-
     /// <summary>The producer's wait condition for one item: room for one, or completed.</summary>
     private static readonly Func<SpscRingBuffer<T>, bool> s_canWrite = static r => r.HasSpaceOrIsCompleted(1);
 
@@ -192,23 +189,11 @@ public sealed partial class SpscRingBuffer<T>
         _indices.CachedTail != _indices.Head // plain: both are the consumer's own
         || Volatile.Read(ref _indices.Tail) != _indices.Head; // acquire: pairs with the producer's release of Tail; plain Head: the consumer's own
 
-    /// <summary>The spin phase of an asynchronous wait: true as soon as <paramref name="isReady"/> holds.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool SpinBeforeParking(Func<SpscRingBuffer<T>, bool> isReady)
-    {
-        SpinWait spinner = default;
-        for (int i = 0; i < AsyncSpinCount; i++)
-        {
-            if (isReady(this))
-            {
-                return true;
-            }
-
-            spinner.SpinOnce(sleep1Threshold: -1); // never Thread.Sleep(1); yields in the later iterations
-        }
-
-        return isReady(this);
-    }
+    /// <summary>
+    /// The spin phase of an asynchronous wait: WaitGate's bounded spin, run on the synchronous fast path so that a
+    /// wait that ends during the spin allocates nothing; WaitGate.WaitAsync then parks without spinning again.
+    /// </summary>
+    private bool SpinBeforeParking(Func<SpscRingBuffer<T>, bool> isReady) => WaitGate.SpinUntil(isReady, this);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WriteSlow(T item, CancellationToken cancellationToken)
