@@ -37,8 +37,10 @@ namespace Primitives.RingBuffers;
 //   1. Producer: store slot(t), then release Tail = t + 1.  Consumer: acquire Tail, then load slot(t).
 //      The release/acquire pair makes the item visible before the consumer may read it.
 //   2. Consumer: load slot(h) and clear it, then release Head = h + 1.  Producer: acquire Head, then
-//      store slot(h + _capacity...) into the same physical slot. The pair guarantees the consumer's
-//      load saw the old item and its clearing store cannot land on top of the new item.
+//      store the slot of a later sequence t that maps to the same physical slot (t = h + k * (_mask + 1)),
+//      which it does only once t - Head < _capacity, i.e. once it has seen Head > h. The pair
+//      guarantees that the consumer's load saw the old item and that its clearing store cannot land
+//      on top of the new one.
 //   3. Completion: the producer's last Tail release precedes the Interlocked.Exchange of _completed
 //      in program order. A consumer that sees _completed (acquire) and then acquires Tail sees the
 //      final Tail: if the ring is empty then, it is drained for good. This needs Complete() to be
@@ -273,7 +275,7 @@ public sealed partial class SpscRingBuffer<T>
 
     /// <summary>Producer: writes one item if there is room; the caller has checked completion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryEnqueue(T item)
+    internal bool TryEnqueue(T item)
     {
         long tail = _indices.Tail; // plain: only the producer (this thread) writes Tail
         if (tail - _indices.CachedHead == _capacity && RefreshHead(tail) == 0) // plain: CachedHead is producer-private
@@ -322,6 +324,7 @@ public sealed partial class SpscRingBuffer<T>
     private long RefreshHead(long tail)
     {
         long head = Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head; its slot loads and clears are done
+        Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedHead = head; // plain: producer-private
         return _capacity - (tail - head);
     }
@@ -331,6 +334,7 @@ public sealed partial class SpscRingBuffer<T>
     private long RefreshTail(long head)
     {
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail; its slot stores are visible
+        Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedTail = tail; // plain: consumer-private
         return tail - head;
     }
