@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Primitives.Internal;
+
+namespace Primitives.RingBuffers;
+
+// The blocking and asynchronous members of SpscRingBuffer<T>. Each one tries the non-blocking fast
+// path, then waits on a WaitGate whose condition re-reads the other side's SHARED index with
+// Volatile.Read (the design note in SpscRingBuffer.cs explains the pairing) and is also true once
+// the ring is completed. A token that is already cancelled wins over an operation that could
+// complete, as in System.Threading.Channels.
+public sealed partial class SpscRingBuffer<T>
+{
+    private const string DrainedMessage = "The ring buffer has been completed and every item has been read.";
+
+    /// <summary>Writes <paramref name="item"/>, blocking while the ring is full: spins briefly, then parks.</summary>
+    /// <param name="item">The item to write.</param>
+    /// <param name="cancellationToken">Cancels the wait; the item is then not written.</param>
+    /// <exception cref="InvalidOperationException">The ring has been completed (before or during the wait); the item is not written.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the item could be written.</exception>
+    /// <remarks>Thread safety: the producer only.</remarks>
+    public void Write(T item, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!TryWrite(item))
+        {
+            WriteSlow(item, cancellationToken);
+        }
+    }
+
+    /// <summary>Writes all of <paramref name="items"/> at once, blocking until there is room for all of
+    /// them: spins briefly, then parks. The items are published together with one release store.</summary>
+    /// <param name="items">The items to write; at most <see cref="Capacity"/> of them.</param>
+    /// <param name="cancellationToken">Cancels the wait; none of the items is then written.</param>
+    /// <exception cref="ArgumentException"><paramref name="items"/> holds more than <see cref="Capacity"/>
+    /// items (split larger input, or loop over <see cref="TryWriteBatch"/> and <see cref="WaitToWrite"/>).</exception>
+    /// <exception cref="InvalidOperationException">The ring has been completed (before or during the wait); none is written.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the items could be written; none is written.</exception>
+    /// <remarks>All or nothing: the batch is written whole or not at all. Thread safety: the producer only.</remarks>
+    public void WriteBatch(ReadOnlySpan<T> items, CancellationToken cancellationToken = default)
+    {
+        if (items.Length > _capacity)
+        {
+            ThrowHelper.ThrowArgumentException($"The batch holds {items.Length} items, more than the capacity {_capacity}.", nameof(items));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCompleted();
+        while (items.Length != 0 && EnqueueBatch(items, minimum: items.Length) == 0)
+        {
+            _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: items.Length), cancellationToken);
+            ThrowIfCompleted();
+        }
+    }
+
+    /// <summary>Waits until the ring has room for an item, or is completed: spins briefly, then parks.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True when an item can be written; false when the ring has been completed.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <remarks>Thread safety: the producer only (the room it reports stays until the producer writes).</remarks>
+    public bool WaitToWrite(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _spaceAvailable.Wait(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken);
+        return !IsCompleted;
+    }
+
+    /// <summary>Completes when the ring has room for an item, or is completed, without blocking a thread.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True when an item can be written; false when the ring has been completed.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled first (the task is cancelled).</exception>
+    /// <remarks>Thread safety: the producer only.</remarks>
+    public ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        return HasSpaceOrIsCompleted(1) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="item"/>, waiting asynchronously while the ring is full.</summary>
+    /// <param name="item">The item to write.</param>
+    /// <param name="cancellationToken">Cancels the wait; the item is then not written.</param>
+    /// <returns>A task that completes when the item has been written.</returns>
+    /// <exception cref="InvalidOperationException">The ring has been completed (the task faults); the item is not written.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the item could be written (the task is cancelled).</exception>
+    /// <remarks>Thread safety: the producer only; do not start another producer operation before the task completes.</remarks>
+    public ValueTask WriteAsync(T item, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        if (IsCompleted)
+        {
+            return ValueTask.FromException(new InvalidOperationException(CompletedMessage));
+        }
+
+        return TryEnqueue(item) ? default : WriteAsyncSlow(item, cancellationToken);
+    }
+
+    /// <summary>Waits until the ring holds an item, or is completed and drained: spins briefly, then parks.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True when an item can be read; false when the ring has been completed and every item has been read.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <remarks>Thread safety: the consumer only (the item it reports stays until the consumer reads).</remarks>
+    public bool WaitToRead(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _dataAvailable.Wait(static r => r.HasItemOrIsCompleted(), this, cancellationToken);
+        return HasItem();
+    }
+
+    /// <summary>Completes when the ring holds an item, or is completed and drained, without blocking a thread.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True when an item can be read; false when the ring has been completed and every item has been read.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled first (the task is cancelled).</exception>
+    /// <remarks>Thread safety: the consumer only.</remarks>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        return HasItemOrIsCompleted() ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(cancellationToken);
+    }
+
+    /// <summary>Reads the oldest item, blocking while the ring is empty: spins briefly, then parks.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The item read.</returns>
+    /// <exception cref="InvalidOperationException">The ring has been completed and every item has been read.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before an item could be read; nothing is removed.</exception>
+    /// <remarks>Thread safety: the consumer only.</remarks>
+    public T Read(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return TryRead(out T? item) ? item : ReadSlow(cancellationToken);
+    }
+
+    /// <summary>Reads the oldest item, waiting asynchronously while the ring is empty.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task whose result is the item read.</returns>
+    /// <exception cref="InvalidOperationException">The ring has been completed and every item has been read (the task faults).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before an item could be read (the task is cancelled); nothing is removed.</exception>
+    /// <remarks>Thread safety: the consumer only; do not start another consumer operation before the task completes.</remarks>
+    public ValueTask<T> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        return TryRead(out T? item) ? new ValueTask<T>(item) : ReadAsyncSlow(cancellationToken);
+    }
+
+    /// <summary>Producer's wait condition: <paramref name="needed"/> slots are free, or the ring is completed.</summary>
+    private bool HasSpaceOrIsCompleted(int needed) =>
+        _capacity - (_indices.Tail - Volatile.Read(ref _indices.Head)) >= needed // plain Tail: the producer's own; acquire Head: pairs with the consumer's release in TryRead/TryReadBatch
+        || IsCompleted;
+
+    /// <summary>Consumer's wait condition: an item is available, or the ring is completed.</summary>
+    private bool HasItemOrIsCompleted() => HasItem() || IsCompleted;
+
+    /// <summary>Consumer: whether an item is available. Read after <see cref="IsCompleted"/> it is final:
+    /// the acquire of Tail then sees the producer's last release (ordering 3 of the design note).</summary>
+    private bool HasItem() =>
+        _indices.CachedTail != _indices.Head // plain: both are the consumer's own
+        || Volatile.Read(ref _indices.Tail) != _indices.Head; // acquire: pairs with the producer's release of Tail; plain Head: the consumer's own
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteSlow(T item, CancellationToken cancellationToken)
+    {
+        do
+        {
+            _spaceAvailable.Wait(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken);
+        }
+        while (!TryWrite(item)); // throws once completed; only the consumer frees space, so this loops at most on completion races
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private T ReadSlow(CancellationToken cancellationToken)
+    {
+        _dataAvailable.Wait(static r => r.HasItemOrIsCompleted(), this, cancellationToken);
+        if (TryRead(out T? item))
+        {
+            return item;
+        }
+
+        Debug.Assert(IsCompleted, "the wait ended with no item, so the ring must be completed");
+        return ThrowHelper.ThrowInvalidOperationException<T>(DrainedMessage);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
+    {
+        await _spaceAvailable.WaitAsync(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken).ConfigureAwait(false);
+        return !IsCompleted;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteAsyncSlow(T item, CancellationToken cancellationToken)
+    {
+        do
+        {
+            await _spaceAvailable.WaitAsync(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken).ConfigureAwait(false);
+        }
+        while (!TryWrite(item)); // throws (faulting the task) once completed
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
+    {
+        await _dataAvailable.WaitAsync(static r => r.HasItemOrIsCompleted(), this, cancellationToken).ConfigureAwait(false);
+        return HasItem();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> ReadAsyncSlow(CancellationToken cancellationToken)
+    {
+        await _dataAvailable.WaitAsync(static r => r.HasItemOrIsCompleted(), this, cancellationToken).ConfigureAwait(false);
+        if (TryRead(out T? item))
+        {
+            return item;
+        }
+
+        Debug.Assert(IsCompleted, "the wait ended with no item, so the ring must be completed");
+        throw new InvalidOperationException(DrainedMessage);
+    }
+}
