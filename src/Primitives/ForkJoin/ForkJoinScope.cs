@@ -113,7 +113,7 @@ public sealed partial class ForkJoinScope
         _maxRunners = maxDegreeOfParallelism;
         _token = _cancellation.Token;
         _outerToken = cancellationToken;
-        _context = ExecutionContext.Capture();
+        _context = WorkLauncher.CaptureContext();
         _runner = new Runner(this);
         _counters.Pending = 1; // plain: the scope is not yet visible to any other thread
         if (cancellationToken.CanBeCanceled)

@@ -22,7 +22,7 @@ internal abstract class JoinJob
     protected JoinJob(JoinWorker owner)
     {
         _owner = owner;
-        _context = ExecutionContext.Capture();
+        _context = WorkLauncher.CaptureContext();
     }
 
     /// <summary>Whether the job has run to completion. Acquire: its result or exception is then visible.</summary>

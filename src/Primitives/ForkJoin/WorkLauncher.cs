@@ -40,6 +40,13 @@ internal static class WorkLauncher
         }
     }
 
+    /// <summary>
+    /// Captures the ExecutionContext that launched work should run in; null when launching with tasks,
+    /// where Task.Run flows the launcher's context itself (and Coyote does not control
+    /// <see cref="ExecutionContext.Capture"/>).
+    /// </summary>
+    internal static ExecutionContext? CaptureContext() => s_launchWithTasks ? null : ExecutionContext.Capture();
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void LaunchAsTask(IThreadPoolWorkItem item) => _ = Task.Run(item.Execute);
 }
