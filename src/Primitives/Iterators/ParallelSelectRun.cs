@@ -143,7 +143,7 @@ internal abstract class ParallelSelectRun<TResult>
         }
 
         _activeWorkers = degree; // plain: no worker exists yet; the spawns below publish it
-        Scope = ForkJoinScope.Open();
+        Scope = ForkJoinScope.Open(degree); // every worker runs at once: they are long-running loops
         for (int i = 0; i < degree; i++)
         {
             spawn(Scope, i);
