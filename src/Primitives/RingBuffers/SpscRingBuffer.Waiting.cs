@@ -60,7 +60,7 @@ public sealed partial class SpscRingBuffer<T>
         ThrowIfCompleted();
         while (items.Length != 0 && EnqueueBatch(items, minimum: items.Length) == 0)
         {
-            _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: items.Length), cancellationToken);
+            WaitForSpace(items.Length, cancellationToken);
             ThrowIfCompleted();
         }
     }
@@ -73,7 +73,7 @@ public sealed partial class SpscRingBuffer<T>
     public bool WaitToWrite(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _spaceAvailable.Wait(s_canWrite, this, cancellationToken);
+        WaitForSpace(1, cancellationToken);
         return !IsCompleted;
     }
 
@@ -175,6 +175,36 @@ public sealed partial class SpscRingBuffer<T>
             : ReadAsyncSlow(cancellationToken);
     }
 
+    /// <summary>Producer: parks until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
+    private void WaitForSpace(int needed, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _spaceNeeded, needed); // release: read by the consumer in NotifySpace after it sees this producer announced (the gate's announce follows this store)
+        _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
+    }
+
+    /// <summary>Producer: the asynchronous wait for one free slot.</summary>
+    private ValueTask WaitForSpaceAsync(CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _spaceNeeded, 1); // release: see WaitForSpace
+        return _spaceAvailable.WaitAsync(s_canWrite, this, cancellationToken);
+    }
+
+    /// <summary>
+    /// Consumer, after releasing Head up to <paramref name="head"/>: wakes the producer if it is parked and the
+    /// space it waits for is now free. No wake-up is lost: the producer stores _spaceNeeded before it announces
+    /// itself and re-checks the space after (WaitGate's handshake); free space only grows through this
+    /// thread's reads, each followed by this check, and an empty ring has every slot free.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NotifySpace(long head)
+    {
+        if (_spaceAvailable.HasWaiters
+            && _capacity - (Volatile.Read(ref _indices.Tail) - head) >= Volatile.Read(ref _spaceNeeded)) // acquire Tail: the producer's latest; acquire _spaceNeeded: pairs with the release in WaitForSpace
+        {
+            _spaceAvailable.NotifyAll();
+        }
+    }
+
     /// <summary>Producer's wait condition: <paramref name="needed"/> slots are free, or the ring is completed.</summary>
     private bool HasSpaceOrIsCompleted(int needed) =>
         _capacity - (_indices.Tail - Volatile.Read(ref _indices.Head)) >= needed // plain Tail: the producer's own; acquire Head: pairs with the consumer's release in TryRead/TryReadBatch
@@ -200,7 +230,7 @@ public sealed partial class SpscRingBuffer<T>
     {
         do
         {
-            _spaceAvailable.Wait(s_canWrite, this, cancellationToken);
+            WaitForSpace(1, cancellationToken);
         }
         while (!TryWrite(item)); // throws once completed; only the consumer frees space, so this loops at most on completion races
     }
@@ -221,7 +251,7 @@ public sealed partial class SpscRingBuffer<T>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
     {
-        await _spaceAvailable.WaitAsync(s_canWrite, this, cancellationToken).ConfigureAwait(false);
+        await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
         return !IsCompleted;
     }
 
@@ -230,7 +260,7 @@ public sealed partial class SpscRingBuffer<T>
     {
         do
         {
-            await _spaceAvailable.WaitAsync(s_canWrite, this, cancellationToken).ConfigureAwait(false);
+            await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
         }
         while (!TryWrite(item)); // throws (faulting the task) once completed
     }

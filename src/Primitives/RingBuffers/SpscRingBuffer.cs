@@ -50,7 +50,9 @@ namespace Primitives.RingBuffers;
 //
 // Waking: two WaitGates, _dataAvailable (the consumer waits, the producer signals) and
 // _spaceAvailable (the producer waits, the consumer signals). After each release of its index the
-// publisher calls NotifyIfWaiting (one acquire load when nobody waits). A waiter's condition reads
+// publisher calls NotifyIfWaiting (one acquire load when nobody waits); the consumer wakes a parked
+// producer only once the space it waits for (_spaceNeeded: 1, or a whole batch) is free, so a parked
+// batch writer is not woken by every single read only to park again. A waiter's condition reads
 // the SHARED index with Volatile.Read (never its cache, which is stale by design) and is also true
 // once _completed is set; Complete() calls NotifyAll on both gates. WaitGate's design note explains
 // why no wake-up is lost (asymmetric Dekker: the waiter's process-wide barrier pairs with the
@@ -110,6 +112,10 @@ public sealed partial class SpscRingBuffer<T>
     private readonly WaitGate _dataAvailable = new();
     private readonly WaitGate _spaceAvailable = new();
     private int _completed;
+
+    /// <summary>Free slots the parked producer waits for: written by the producer before it announces itself on
+    /// _spaceAvailable, read by the consumer only while a producer is announced.</summary>
+    private int _spaceNeeded = 1;
     private SpscRingIndices _indices; // mutable struct: do not make this readonly
 
     /// <summary>Creates a ring that holds at most <paramref name="capacity"/> items.</summary>
@@ -202,7 +208,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         Volatile.Write(ref _indices.Head, head + 1); // release: the slot load and clear above happen first; pairs with the producer's acquire of Head in RefreshHead
-        _spaceAvailable.NotifyIfWaiting();
+        NotifySpace(head + 1);
         return true;
     }
 
@@ -256,7 +262,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         Volatile.Write(ref _indices.Head, head + count); // release: every slot load and clear above happens first; pairs with the producer's acquire of Head in RefreshHead
-        _spaceAvailable.NotifyIfWaiting();
+        NotifySpace(head + count);
         return count;
     }
 
