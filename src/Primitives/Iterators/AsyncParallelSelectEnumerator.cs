@@ -135,9 +135,9 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                 {
                     for (int i = 0; i < chunk.Count; i++)
                     {
-                        if (IsAbandoned(chunk.Number))
+                        if (pending == 0 && IsAbandoned(chunk.Number))
                         {
-                            return; // a lower chunk stopped the run: this one is not needed
+                            return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
                         }
 
                         TResult result = await _selector(chunk.Items![chunk.Offset + i], token).ConfigureAwait(false);

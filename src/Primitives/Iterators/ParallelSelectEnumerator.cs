@@ -125,9 +125,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
                     for (int i = 0; i < items.Length; i++)
                     {
-                        if (IsAbandoned(chunk))
+                        if (pending == 0 && IsAbandoned(chunk))
                         {
-                            return; // a lower chunk stopped the run: this one is not needed
+                            return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
                         }
 
                         TResult result = selector.Select(items[i]); // not "results[pending++] = ...": that counts a slot before a throw

@@ -268,10 +268,9 @@ internal abstract class ParallelSelectRun<TResult>
     protected static void Flush(SpscRingBuffer<TResult> ring, Span<TResult> results, CancellationToken token)
     {
         int written = ring.TryWriteBatch(results);
-        while (written < results.Length)
+        if (written < results.Length)
         {
-            ring.WaitToWrite(token); // only this worker completes its ring, so this returns true or throws
-            written += ring.TryWriteBatch(results[written..]);
+            ring.WriteBatch(results[written..], token); // parks until the whole rest fits: one wake-up, not one per read
         }
 
         ClearIfReferences(results);
