@@ -18,8 +18,12 @@ public sealed class WaitGateTests(ITestOutputHelper output)
 {
     private const int Rounds = 3;
 
-    /// <summary>Scheduling points a signaler may let pass: a little more than a waiter's spin phase (50 spins of about 4 points).</summary>
-    private const int MaxJitter = 250;
+    /// <summary>Scheduling points a signaler may let pass before signalling a synchronous waiter: a little more than
+    /// its spin phase (WaitGate.SpinCount = 50 spins of about 5 points), so that the signal lands anywhere in it.</summary>
+    private const int MaxSyncJitter = 350;
+
+    /// <summary>The same for an async waiter, which does not spin: its path to parking is about 20 points.</summary>
+    private const int MaxAsyncJitter = 40;
 
     private readonly CoyoteHarness _coyote = new(output);
 
@@ -59,13 +63,14 @@ public sealed class WaitGateTests(ITestOutputHelper output)
     {
         var ping = new StrongBox<int>();
         var pong = new StrongBox<int>();
+        int maxJitter = isAsync ? MaxAsyncJitter : MaxSyncJitter;
 
         Task responder = CoyoteAssert.Run("responder", async () =>
         {
             for (int round = 1; round <= Rounds; round++)
             {
                 await WaitAtLeast(pingGate, ping, round, isAsync);
-                Jitter.Steps(MaxJitter);
+                Jitter.Steps(maxJitter);
                 Volatile.Write(ref pong.Value, round); // release: pairs with the acquire in WaitAtLeast
                 pongGate.NotifyIfWaiting();
             }
@@ -73,7 +78,7 @@ public sealed class WaitGateTests(ITestOutputHelper output)
 
         for (int round = 1; round <= Rounds; round++)
         {
-            Jitter.Steps(MaxJitter);
+            Jitter.Steps(maxJitter);
             Volatile.Write(ref ping.Value, round); // release: pairs with the acquire in WaitAtLeast
             pingGate.NotifyIfWaiting();
             await WaitAtLeast(pongGate, pong, round, isAsync);
@@ -104,7 +109,7 @@ public sealed class WaitGateTests(ITestOutputHelper output)
         Func<StrongBox<int>, bool> isReady = box => Volatile.Read(ref box.Value) != 0; // acquire: nobody ever sets it
         Task sync = Task.Run(() => gate.Wait(isReady, never, cts.Token));
         Task async = Task.Run(async () => await gate.WaitAsync(isReady, never, cts.Token));
-        Jitter.Steps(MaxJitter);
+        Jitter.Steps(MaxSyncJitter);
         cts.Cancel(); // synchronous: the callbacks run here, under Coyote (CancelAsync would run them on an uncontrolled task)
         await CoyoteAssert.CanceledAsync(() => sync, "sync waiter");
         await CoyoteAssert.CanceledAsync(() => async, "async waiter");

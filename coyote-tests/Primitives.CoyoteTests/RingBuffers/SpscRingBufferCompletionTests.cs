@@ -14,7 +14,7 @@ public sealed class SpscRingBufferCompletionTests(ITestOutputHelper output)
     private const int ExtraItems = 3;
 
     /// <summary>Scheduling points the producer may let pass before completing: about a consumer's spin phase.</summary>
-    private const int MaxJitter = 300;
+    private const int MaxJitter = 500;
 
     private readonly CoyoteHarness _coyote = new(output);
 

@@ -18,7 +18,7 @@ public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
 
     /// <summary>Scheduling points the producer of the blocking test may let pass before each write: about a
     /// consumer's spin phase (50 spins of about 6 points), so that each write lands anywhere in its wait.</summary>
-    private const int MaxJitter = 300;
+    private const int MaxJitter = 500;
 
     private readonly CoyoteHarness _coyote = new(output);
 
@@ -52,20 +52,25 @@ public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
 
     // Invariant: with the blocking Write/Read and WriteBatch/WaitToRead+TryReadBatch, every item is
     // delivered once, in order, and neither side stays parked: a parked reader is released by the
-    // producer's progress and a parked writer by the consumer's (no lost wake-up, no livelock).
+    // producer's progress, and a parked writer by the consumer's once the space it waits for (one slot,
+    // or a whole batch) is free (no lost wake-up, no livelock).
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void Blocking_operations_deliver_every_item_once_in_order(int capacity)
-        => _coyote.Run(() => BlockingBody(new LibraryRing<int>(capacity), capacity + ExtraItems), variant: $"capacity{capacity}");
+        => _coyote.Run(() => BlockingBody(new LibraryRing<int>(capacity), capacity, capacity + ExtraItems), variant: $"capacity{capacity}");
 
     [Fact]
     public void Blocking_twin_whose_gate_announces_after_the_recheck_is_found()
-        => _coyote.ExpectBug(() => BlockingBody(new FaultySpscRingBuffer<int>(1, gateFault: GateFault.AnnounceAfterRecheck), 1 + ExtraItems), "Deadlock");
+        => _coyote.ExpectBug(() => BlockingBody(new FaultySpscRingBuffer<int>(1, gateFault: GateFault.AnnounceAfterRecheck), 1, 1 + ExtraItems), "Deadlock");
 
     [Fact]
     public void Blocking_twin_that_never_refreshes_its_cached_head_is_found()
-        => _coyote.ExpectBug(() => BlockingBody(new FaultySpscRingBuffer<int>(1, RingFault.NeverRefreshCachedHead), 1 + ExtraItems), "Scheduling steps bound");
+        => _coyote.ExpectBug(() => BlockingBody(new FaultySpscRingBuffer<int>(1, RingFault.NeverRefreshCachedHead), 1, 1 + ExtraItems), "Scheduling steps bound");
+
+    [Fact]
+    public void Blocking_twin_that_wakes_the_producer_one_slot_late_is_found()
+        => _coyote.ExpectBug(() => BlockingBody(new FaultySpscRingBuffer<int>(2, RingFault.NotifySpaceOffByOne), 2, 2 + ExtraItems), "Deadlock");
 
     private static async Task TryBody(ISpscRing<int> ring, int items)
     {
@@ -140,22 +145,26 @@ public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
         CoyoteAssert.True(!ring.TryRead(out int extra), $"order broken: an item read twice or invented: {extra}");
     }
 
-    private static async Task BlockingBody(ISpscRing<int> ring, int items)
+    private static async Task BlockingBody(ISpscRing<int> ring, int capacity, int items)
     {
-        // The producer alternates Write with WriteBatch of one item; the consumer alternates Read with
-        // WaitToRead + TryReadBatch, so that both kinds of wait park on both gates.
+        // The producer alternates Write with WriteBatch of up to two items (a batch writer parks until the
+        // whole batch fits); the consumer alternates Read with WaitToRead + TryReadBatch, so that every kind
+        // of wait parks on both gates.
         Task producer = CoyoteAssert.Run("producer", () =>
         {
-            for (int item = 1; item <= items; item++)
+            int item = 1;
+            for (bool batch = false; item <= items; batch = !batch)
             {
                 Jitter.Steps(MaxJitter);
-                if (item % 2 == 0)
+                if (batch)
                 {
-                    ring.WriteBatch([item]);
+                    int count = Math.Min(Math.Min(capacity, 2), items - item + 1);
+                    ring.WriteBatch(Enumerable.Range(item, count).ToArray());
+                    item += count;
                 }
                 else
                 {
-                    ring.Write(item);
+                    ring.Write(item++);
                 }
             }
         });

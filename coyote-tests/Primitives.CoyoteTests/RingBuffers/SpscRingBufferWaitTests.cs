@@ -14,8 +14,9 @@ public sealed class SpscRingBufferWaitTests(ITestOutputHelper output)
 {
     private const int ExtraItems = 3;
 
-    /// <summary>Scheduling points before cancelling: about a waiter's spin phase, so the cancellation lands anywhere.</summary>
-    private const int MaxJitter = 300;
+    /// <summary>Scheduling points the producer may let pass before each write, and the canceller before cancelling:
+    /// about a waiter's spin phase (50 spins of about 6 points), so that the action lands anywhere in the wait.</summary>
+    private const int MaxJitter = 500;
 
     private readonly CoyoteHarness _coyote = new(output);
 
@@ -64,6 +65,7 @@ public sealed class SpscRingBufferWaitTests(ITestOutputHelper output)
         {
             for (int item = 1; item <= items; item++)
             {
+                Jitter.Steps(MaxJitter);
                 if (item % 2 == 0)
                 {
                     CoyoteAssert.True(await ring.WaitToWriteAsync(), "WaitToWriteAsync returned false on a ring that is not completed");

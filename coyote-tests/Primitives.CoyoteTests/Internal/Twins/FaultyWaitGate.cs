@@ -4,7 +4,7 @@ namespace Primitives.CoyoteTests.Internal.Twins;
 
 /// <summary>
 /// Seeded-bug twin of <c>Primitives.Internal.WaitGate</c>: the same code, copied from
-/// src/Primitives/Internal/WaitGate.cs (main @ e08fd98), with one switchable fault
+/// src/Primitives/Internal/WaitGate.cs (main @ 83a0f5e), with one switchable fault
 /// (<see cref="GateFault"/>). With <see cref="GateFault.None"/> it behaves like the original; keep it
 /// in sync when the original changes (docs/coyote.md). See the original for the design note.
 /// </summary>
@@ -21,6 +21,8 @@ internal sealed class FaultyWaitGate(GateFault fault) : IWaitGate
     private readonly object _lock = new();
     private int _waiters;
     private TaskCompletionSource? _asyncSignal;
+
+    internal bool HasWaiters => Volatile.Read(ref _waiters) != 0; // acquire: pairs with the Interlocked announce in Wait/WaitAsync
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NotifyIfWaiting()
@@ -61,7 +63,7 @@ internal sealed class FaultyWaitGate(GateFault fault) : IWaitGate
         WaitSlow(isReady, state, cancellationToken);
     }
 
-    private static bool SpinUntil<TState>(Func<TState, bool> isReady, TState state)
+    internal static bool SpinUntil<TState>(Func<TState, bool> isReady, TState state)
     {
         SpinWait spinner = default;
         for (int i = 0; i < SpinCount; i++)

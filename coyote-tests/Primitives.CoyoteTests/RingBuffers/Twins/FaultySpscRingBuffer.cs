@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -10,7 +11,7 @@ namespace Primitives.CoyoteTests.RingBuffers.Twins;
 
 /// <summary>
 /// Seeded-bug twin of <see cref="SpscRingBuffer{T}"/>: the same code, copied from
-/// src/Primitives/RingBuffers/SpscRingBuffer.cs and SpscRingBuffer.Waiting.cs (ring @ e58a696), with
+/// src/Primitives/RingBuffers/SpscRingBuffer.cs and SpscRingBuffer.Waiting.cs (main @ 83a0f5e), with
 /// XML docs dropped, on top of <see cref="FaultyWaitGate"/>, and with one switchable fault
 /// (<see cref="RingFault"/> in the ring, or <see cref="GateFault"/> in its two gates). With both set to
 /// None it behaves like the original. Keep it in sync when the original changes (docs/coyote.md); the
@@ -34,6 +35,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
     private readonly FaultyWaitGate _dataAvailable;
     private readonly FaultyWaitGate _spaceAvailable;
     private int _completed;
+    private int _spaceNeeded = 1;
     private SpscRingIndices _indices; // mutable struct: do not make this readonly
 
     public FaultySpscRingBuffer(int capacity, RingFault fault = RingFault.None, GateFault gateFault = GateFault.None)
@@ -47,6 +49,10 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
         _dataAvailable = new FaultyWaitGate(gateFault);
         _spaceAvailable = new FaultyWaitGate(gateFault);
     }
+
+    private static readonly Func<FaultySpscRingBuffer<T>, bool> s_canWrite = static r => r.HasSpaceOrIsCompleted(1);
+
+    private static readonly Func<FaultySpscRingBuffer<T>, bool> s_canRead = static r => r.HasItemOrIsCompleted();
 
     private static int SlotPadding => (SpscRingIndices.BlockSize + Unsafe.SizeOf<T>() - 1) / Unsafe.SizeOf<T>();
 
@@ -87,7 +93,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
                 SlotAt(head) = default!;
             }
 
-            _spaceAvailable.NotifyIfWaiting();
+            NotifySpace(head + 1);
             return true;
         }
 
@@ -98,7 +104,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
         }
 
         Volatile.Write(ref _indices.Head, head + 1); // release: pairs with the producer's acquire of Head in RefreshHead
-        _spaceAvailable.NotifyIfWaiting();
+        NotifySpace(head + 1);
         return true;
     }
 
@@ -142,7 +148,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
         }
 
         Volatile.Write(ref _indices.Head, head + count); // release: pairs with the producer's acquire of Head in RefreshHead
-        _spaceAvailable.NotifyIfWaiting();
+        NotifySpace(head + count);
         return count;
     }
 
@@ -187,6 +193,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
 
     private int EnqueueBatch(ReadOnlySpan<T> items, int minimum)
     {
+        Debug.Assert(minimum >= 1 && minimum <= Math.Max(1, items.Length), $"minimum {minimum} out of range for {items.Length} items");
         long tail = _indices.Tail; // plain: only the producer writes Tail
         long free = _capacity - (tail - _indices.CachedHead);
         if (free < items.Length)
@@ -226,6 +233,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
         long head = _fault == RingFault.NeverRefreshCachedHead
             ? _indices.CachedHead // SEEDED FAULT: the cache is never refreshed
             : Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head
+        Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}");
         _indices.CachedHead = head;
         return _capacity - (tail - head);
     }
@@ -233,6 +241,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
     private long RefreshTail(long head)
     {
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail
+        Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}");
         _indices.CachedTail = tail;
         return tail - head;
     }
@@ -278,7 +287,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
         ThrowIfCompleted();
         while (items.Length != 0 && EnqueueBatch(items, minimum: items.Length) == 0)
         {
-            _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: items.Length), cancellationToken);
+            WaitForSpace(items.Length, cancellationToken);
             ThrowIfCompleted();
         }
     }
@@ -286,7 +295,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
     public bool WaitToWrite(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _spaceAvailable.Wait(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken);
+        WaitForSpace(1, cancellationToken);
         return !IsCompleted;
     }
 
@@ -297,7 +306,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return HasSpaceOrIsCompleted(1) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(cancellationToken);
+        return SpinBeforeParking(s_canWrite) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(cancellationToken);
     }
 
     public ValueTask WriteAsync(T item, CancellationToken cancellationToken = default)
@@ -312,13 +321,15 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
             return ValueTask.FromException(new InvalidOperationException(CompletedMessage));
         }
 
-        return TryEnqueue(item) ? default : WriteAsyncSlow(item, cancellationToken);
+        return TryEnqueue(item) || (SpinBeforeParking(s_canWrite) && !IsCompleted && TryEnqueue(item))
+            ? default
+            : WriteAsyncSlow(item, cancellationToken);
     }
 
     public bool WaitToRead(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _dataAvailable.Wait(static r => r.HasItemOrIsCompleted(), this, cancellationToken);
+        _dataAvailable.Wait(s_canRead, this, cancellationToken);
         return ItemResult();
     }
 
@@ -329,7 +340,7 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return HasItemOrIsCompleted() ? new ValueTask<bool>(ItemResult()) : WaitToReadAsyncSlow(cancellationToken);
+        return SpinBeforeParking(s_canRead) ? new ValueTask<bool>(ItemResult()) : WaitToReadAsyncSlow(cancellationToken);
     }
 
     public T Read(CancellationToken cancellationToken = default)
@@ -345,8 +356,36 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
             return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
-        return TryRead(out T? item) ? new ValueTask<T>(item) : ReadAsyncSlow(cancellationToken);
+        return TryRead(out T? item) || (SpinBeforeParking(s_canRead) && TryRead(out item))
+            ? new ValueTask<T>(item)
+            : ReadAsyncSlow(cancellationToken);
     }
+
+    private void WaitForSpace(int needed, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _spaceNeeded, needed); // release: read by the consumer in NotifySpace after it sees this producer announced
+        _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
+    }
+
+    private ValueTask WaitForSpaceAsync(CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _spaceNeeded, 1); // release: see WaitForSpace
+        return _spaceAvailable.WaitAsync(s_canWrite, this, cancellationToken);
+    }
+
+    private void NotifySpace(long head)
+    {
+        if (_spaceAvailable.HasWaiters
+            && HasEnoughSpace(_capacity - (Volatile.Read(ref _indices.Tail) - head), Volatile.Read(ref _spaceNeeded))) // acquire Tail and _spaceNeeded
+        {
+            _spaceAvailable.NotifyAll();
+        }
+    }
+
+    /// <summary>NotifySpace's comparison: <c>free &gt;= needed</c> in the original.</summary>
+    private bool HasEnoughSpace(long free, int needed) => _fault == RingFault.NotifySpaceOffByOne
+        ? free > needed // SEEDED FAULT: a producer waiting for exactly the free space is never woken
+        : free >= needed;
 
     private bool HasSpaceOrIsCompleted(int needed) =>
         _capacity - (_indices.Tail - Volatile.Read(ref _indices.Head)) >= needed // acquire Head: pairs with the consumer's release
@@ -363,29 +402,32 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
         ? !IsCompleted // SEEDED FAULT: "completed" wins over items still in the ring
         : HasItem();
 
+    private bool SpinBeforeParking(Func<FaultySpscRingBuffer<T>, bool> isReady) => FaultyWaitGate.SpinUntil(isReady, this);
+
     private void WriteSlow(T item, CancellationToken cancellationToken)
     {
         do
         {
-            _spaceAvailable.Wait(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken);
+            WaitForSpace(1, cancellationToken);
         }
         while (!TryWrite(item));
     }
 
     private T ReadSlow(CancellationToken cancellationToken)
     {
-        _dataAvailable.Wait(static r => r.HasItemOrIsCompleted(), this, cancellationToken);
+        _dataAvailable.Wait(s_canRead, this, cancellationToken);
         if (TryRead(out T? item))
         {
             return item;
         }
 
+        Debug.Assert(IsCompleted, "the wait ended with no item, so the ring must be completed");
         return ThrowHelper.ThrowInvalidOperationException<T>(DrainedMessage);
     }
 
     private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
     {
-        await _spaceAvailable.WaitAsync(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken).ConfigureAwait(false);
+        await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
         return !IsCompleted;
     }
 
@@ -393,25 +435,26 @@ internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
     {
         do
         {
-            await _spaceAvailable.WaitAsync(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken).ConfigureAwait(false);
+            await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
         }
         while (!TryWrite(item));
     }
 
     private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
     {
-        await _dataAvailable.WaitAsync(static r => r.HasItemOrIsCompleted(), this, cancellationToken).ConfigureAwait(false);
+        await _dataAvailable.WaitAsync(s_canRead, this, cancellationToken).ConfigureAwait(false);
         return ItemResult();
     }
 
     private async ValueTask<T> ReadAsyncSlow(CancellationToken cancellationToken)
     {
-        await _dataAvailable.WaitAsync(static r => r.HasItemOrIsCompleted(), this, cancellationToken).ConfigureAwait(false);
+        await _dataAvailable.WaitAsync(s_canRead, this, cancellationToken).ConfigureAwait(false);
         if (TryRead(out T? item))
         {
             return item;
         }
 
+        Debug.Assert(IsCompleted, "the wait ended with no item, so the ring must be completed");
         throw new InvalidOperationException(DrainedMessage);
     }
 }

@@ -19,6 +19,10 @@ public enum RingFault
     /// <summary>The producer never refreshes its cached Head: once the cache says full, it stays full.</summary>
     NeverRefreshCachedHead,
 
+    /// <summary>The consumer wakes a parked producer only when the free space EXCEEDS what it waits for
+    /// (<c>&gt;</c> instead of <c>&gt;=</c> in NotifySpace): a producer waiting for exactly the space a read frees is never woken.</summary>
+    NotifySpaceOffByOne,
+
     /// <summary>Complete() wakes the producer's gate but not the consumer's (a parked reader never learns of it).</summary>
     NoWakeOnComplete,
 
