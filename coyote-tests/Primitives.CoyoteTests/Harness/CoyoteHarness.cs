@@ -90,8 +90,18 @@ public sealed class CoyoteHarness
                 $"Coyote found a bug in {testId} at iteration {outcome.Iterations} of {outcome.Budget} (seed {Seed(outcome.Seed)}).{Environment.NewLine}" +
                 $"Trace: {tracePath}{Environment.NewLine}" +
                 $"Replay: {CoyoteSettings.ReplayVariable}={tracePath} dotnet test coyote-tests/Primitives.CoyoteTests -c Release --filter \"FullyQualifiedName~{testId.Split('-')[0]}\"{Environment.NewLine}" +
-                string.Join(Environment.NewLine, outcome.BugReports));
+                string.Join(Environment.NewLine, outcome.BugReports) + Hint(outcome.BugReports));
         }
+    }
+
+    /// <summary>Explains failures that come from Coyote's own limits rather than from the code under test.</summary>
+    private static string Hint(IReadOnlyList<string> reports)
+    {
+        string all = string.Join(Environment.NewLine, reports);
+        return all.Contains("Monitor.IsEntered", StringComparison.Ordinal)
+            ? Environment.NewLine + "Hint: Coyote 1.7.11's Monitor.IsEntered throws when the lock is not held, and the library calls it in Debug.Assert: " +
+              "run the Coyote suite in Release (docs/coyote.md, Known limitations)."
+            : "";
     }
 
     private int VerifyBug(Func<Configuration, TestingEngine> create, string expectedInReport, double scale, int maxSteps, string testId)

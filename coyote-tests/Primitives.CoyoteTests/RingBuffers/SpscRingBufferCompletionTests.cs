@@ -1,6 +1,8 @@
 using Primitives.CoyoteTests.Harness;
 using Primitives.CoyoteTests.RingBuffers.Twins;
 
+using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
+
 namespace Primitives.CoyoteTests.RingBuffers;
 
 /// <summary>
@@ -11,11 +13,6 @@ namespace Primitives.CoyoteTests.RingBuffers;
 /// <remarks>Every broken-invariant message starts with "completion broken", which the twins expect.</remarks>
 public sealed class SpscRingBufferCompletionTests(ITestOutputHelper output)
 {
-    private const int ExtraItems = 3;
-
-    /// <summary>Scheduling points the producer may let pass before completing: about a consumer's spin phase.</summary>
-    private const int MaxJitter = 500;
-
     private readonly CoyoteHarness _coyote = new(output);
 
     // Invariant (sync): WaitToRead/TryRead drain 1..n in order; WaitToRead returns false only after the

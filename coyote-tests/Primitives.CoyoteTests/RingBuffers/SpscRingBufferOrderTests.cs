@@ -2,6 +2,8 @@ using Primitives.CoyoteTests.Harness;
 using Primitives.CoyoteTests.Internal.Twins;
 using Primitives.CoyoteTests.RingBuffers.Twins;
 
+using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
+
 namespace Primitives.CoyoteTests.RingBuffers;
 
 /// <summary>
@@ -14,12 +16,6 @@ namespace Primitives.CoyoteTests.RingBuffers;
 /// Every broken-order message starts with "order broken", which the twins expect.</remarks>
 public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
 {
-    private const int ExtraItems = 3;
-
-    /// <summary>Scheduling points the producer of the blocking test may let pass before each write: about a
-    /// consumer's spin phase (50 spins of about 6 points), so that each write lands anywhere in its wait.</summary>
-    private const int MaxJitter = 500;
-
     private readonly CoyoteHarness _coyote = new(output);
 
     // Invariant: with TryWrite/TryPeek/TryRead, the consumer peeks and reads 1..n in order, each once,

@@ -2,6 +2,8 @@ using Primitives.CoyoteTests.Harness;
 using Primitives.CoyoteTests.Internal.Twins;
 using Primitives.CoyoteTests.RingBuffers.Twins;
 
+using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
+
 namespace Primitives.CoyoteTests.RingBuffers;
 
 /// <summary>
@@ -12,12 +14,6 @@ namespace Primitives.CoyoteTests.RingBuffers;
 /// </summary>
 public sealed class SpscRingBufferWaitTests(ITestOutputHelper output)
 {
-    private const int ExtraItems = 3;
-
-    /// <summary>Scheduling points the producer may let pass before each write, and the canceller before cancelling:
-    /// about a waiter's spin phase (50 spins of about 6 points), so that the action lands anywhere in the wait.</summary>
-    private const int MaxJitter = 500;
-
     private readonly CoyoteHarness _coyote = new(output);
 
     // Invariant: through WriteAsync / WaitToWriteAsync+TryWrite and ReadAsync / WaitToReadAsync+TryRead,
