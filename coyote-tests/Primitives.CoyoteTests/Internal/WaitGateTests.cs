@@ -50,7 +50,7 @@ public sealed class WaitGateTests(ITestOutputHelper output)
 
     // Invariant: a waiter whose condition never holds is released by cancellation, sync or async,
     // with OperationCanceledException, wherever the cancellation lands (before, during or after parking).
-    [Fact(Skip = KnownIssues.RegistrationDispose)]
+    [Fact]
     public void Cancellation_always_releases_a_waiter() => _coyote.Run(() => CancellationBody(new LibraryWaitGate()));
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class SpscRingBufferCompletionTests(ITestOutputHelper output)
         => _coyote.ExpectBug(() => SyncBody(new FaultySpscRingBuffer<int>(1, RingFault.CompletionBeforeItems), 1 + ExtraItems), "completion broken");
 
     // Invariant (async): the same through WriteAsync, WaitToReadAsync and ReadAsync.
-    [Theory(Skip = KnownIssues.PoolingAsyncBuilder)]
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void Async_consumer_reads_every_item_then_sees_completion(int capacity)

@@ -19,7 +19,7 @@ public sealed class SpscRingBufferWaitTests(ITestOutputHelper output)
     // Invariant: through WriteAsync / WaitToWriteAsync+TryWrite and ReadAsync / WaitToReadAsync+TryRead,
     // every item is delivered once, in order, and neither side's async wait is left pending: the other
     // side's progress always completes it (no lost wake-up on the shared TaskCompletionSource).
-    [Theory(Skip = KnownIssues.PoolingAsyncBuilder)]
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void Async_waits_deliver_every_item_once_in_order(int capacity)
@@ -36,7 +36,7 @@ public sealed class SpscRingBufferWaitTests(ITestOutputHelper output)
     // Invariant: a writer parked on a full ring and a reader parked on an empty ring (sync) both end with
     // OperationCanceledException when their token is cancelled, wherever the cancellation lands; the
     // cancelled write did not happen and the rings still work.
-    [Fact(Skip = KnownIssues.RegistrationDispose)]
+    [Fact]
     public void Cancellation_releases_parked_sync_reader_and_writer()
         => _coyote.Run(() => CancellationBody(new LibraryRing<int>(1), new LibraryRing<int>(1), isAsync: false));
 
@@ -45,7 +45,7 @@ public sealed class SpscRingBufferWaitTests(ITestOutputHelper output)
         => _coyote.ExpectBug(() => CancellationBody(Faulty(), Faulty(), isAsync: false), "Deadlock");
 
     // Invariant: the same for WriteAsync and ReadAsync.
-    [Fact(Skip = KnownIssues.Both)]
+    [Fact]
     public void Cancellation_releases_parked_async_reader_and_writer()
         => _coyote.Run(() => CancellationBody(new LibraryRing<int>(1), new LibraryRing<int>(1), isAsync: true));
 

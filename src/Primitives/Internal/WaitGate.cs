@@ -126,7 +126,19 @@ internal sealed class WaitGate
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WaitSlow<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
-        using CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        try
+        {
+            WaitLocked(isReady, state, cancellationToken);
+        }
+        finally
+        {
+            registration.Unregister(); // not Dispose: it would block on a callback in flight, a wait Coyote cannot see; a late NotifyAll is harmless
+        }
+    }
+
+    private void WaitLocked<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
+    {
         lock (_lock)
         {
             Interlocked.Increment(ref _waiters); // announce: pairs with the acquire load in NotifyIfWaiting
@@ -163,7 +175,19 @@ internal sealed class WaitGate
 
     private async ValueTask WaitAsyncSlow<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
-        using CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        try
+        {
+            await WaitForSignalsAsync(isReady, state, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            registration.Unregister(); // see WaitSlow
+        }
+    }
+
+    private async ValueTask WaitForSignalsAsync<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
+    {
         while (true)
         {
             Task signal;

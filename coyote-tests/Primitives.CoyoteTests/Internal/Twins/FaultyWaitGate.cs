@@ -4,16 +4,10 @@ namespace Primitives.CoyoteTests.Internal.Twins;
 
 /// <summary>
 /// Seeded-bug twin of <c>Primitives.Internal.WaitGate</c>: the same code, copied from
-/// src/Primitives/Internal/WaitGate.cs (main @ 83a0f5e), with one switchable fault
+/// src/Primitives/Internal/WaitGate.cs (main @ bf00532), with one switchable fault
 /// (<see cref="GateFault"/>). With <see cref="GateFault.None"/> it behaves like the original; keep it
 /// in sync when the original changes (docs/coyote.md). See the original for the design note.
 /// </summary>
-/// <remarks>
-/// One deliberate deviation: the original disposes its <see cref="CancellationTokenRegistration"/>
-/// (<c>using</c>), and <c>Dispose</c> waits, outside Coyote's control, for a callback that is running on
-/// the cancelling thread; Coyote then reports a potential deadlock where there is none. The copy calls
-/// <see cref="CancellationTokenRegistration.Unregister"/>, which does not wait (docs/coyote.md, "Known limitations").
-/// </remarks>
 internal sealed class FaultyWaitGate(GateFault fault) : IWaitGate
 {
     private const int SpinCount = 50;
@@ -89,7 +83,7 @@ internal sealed class FaultyWaitGate(GateFault fault) : IWaitGate
         }
         finally
         {
-            registration.Unregister(); // DEVIATION: the original disposes (see the remarks)
+            registration.Unregister(); // not Dispose: as in the original
         }
     }
 
@@ -142,15 +136,15 @@ internal sealed class FaultyWaitGate(GateFault fault) : IWaitGate
         CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
         try
         {
-            await WaitAsyncLoop(isReady, state, cancellationToken).ConfigureAwait(false);
+            await WaitForSignalsAsync(isReady, state, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            registration.Unregister(); // DEVIATION: the original disposes (see the remarks)
+            registration.Unregister(); // not Dispose: as in the original
         }
     }
 
-    private async ValueTask WaitAsyncLoop<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
+    private async ValueTask WaitForSignalsAsync<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
         while (true)
         {

@@ -11,18 +11,12 @@ namespace Primitives.CoyoteTests.RingBuffers.Twins;
 
 /// <summary>
 /// Seeded-bug twin of <see cref="SpscRingBuffer{T}"/>: the same code, copied from
-/// src/Primitives/RingBuffers/SpscRingBuffer.cs and SpscRingBuffer.Waiting.cs (main @ 83a0f5e), with
+/// src/Primitives/RingBuffers/SpscRingBuffer.cs and SpscRingBuffer.Waiting.cs (main @ bf00532), with
 /// XML docs dropped, on top of <see cref="FaultyWaitGate"/>, and with one switchable fault
 /// (<see cref="RingFault"/> in the ring, or <see cref="GateFault"/> in its two gates). With both set to
 /// None it behaves like the original. Keep it in sync when the original changes (docs/coyote.md); the
 /// design note is in the original. Lines marked SEEDED FAULT are the additions.
 /// </summary>
-/// <remarks>
-/// One deliberate deviation: the original's four async slow paths carry
-/// <c>[AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]</c>, which Coyote 1.7.11's rewriter
-/// turns into invalid IL (InvalidProgramException at the first call). The copy uses the default builder,
-/// so that its async twins can run; docs/coyote.md, "Known limitations", has the details.
-/// </remarks>
 internal sealed class FaultySpscRingBuffer<T> : ISpscRing<T>
 {
     private const string CompletedMessage = "The ring buffer has been completed; no more items can be written.";
