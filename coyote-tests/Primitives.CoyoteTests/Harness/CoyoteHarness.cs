@@ -99,8 +99,8 @@ public sealed class CoyoteHarness
     {
         string all = string.Join(Environment.NewLine, reports);
         return all.Contains("Monitor.IsEntered", StringComparison.Ordinal)
-            ? Environment.NewLine + "Hint: Coyote 1.7.11's Monitor.IsEntered throws when the lock is not held, and the library calls it in Debug.Assert: " +
-              "run the Coyote suite in Release (docs/coyote.md, \"Known limitation: run the suite in Release\")."
+            ? Environment.NewLine + "Hint: Coyote 1.7.11's Monitor.IsEntered throws when the lock is not held: " +
+              "do not call it in code under test, not even in Debug.Assert (docs/coyote.md, \"Constructs the library avoids\")."
             : "";
     }
 

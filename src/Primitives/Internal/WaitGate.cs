@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Primitives.Internal;
@@ -223,7 +222,7 @@ internal sealed class WaitGate
 
     private CancellationTokenRegistration RegisterCancellation(CancellationToken cancellationToken)
     {
-        Debug.Assert(!Monitor.IsEntered(_lock), "registering under the lock could deadlock with a synchronous callback");
+        // Never called under _lock: a token that is already cancelled runs NotifyAll synchronously, which takes it.
         return cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static gate => ((WaitGate)gate!).NotifyAll(), this)
             : default;
