@@ -14,10 +14,10 @@ namespace Primitives.CoyoteTests.Harness;
 /// and turns the outcome into an xUnit verdict (see docs/coyote.md).
 /// </summary>
 /// <remarks>
-/// <para><see cref="Run(Action, double, int, string, string)"/>: the body must hold in every explored
+/// <para><see cref="Run(Action, double, int, string?, string, string)"/>: the body must hold in every explored
 /// interleaving. A bug fails the test with Coyote's report; the reproducible trace is written to
 /// <c>coyote-traces/&lt;test id&gt;.trace</c> in the test output folder.</para>
-/// <para><see cref="ExpectBug(Action, string, double, int, string, string)"/>: for a seeded-bug twin.
+/// <para><see cref="ExpectBug(Action, string, double, int, string?, string, string)"/>: for a seeded-bug twin.
 /// Coyote must report a bug whose report contains the expected text, within the same budget the real
 /// test gets; the number of iterations it needed goes to the test output.</para>
 /// <para>The test id is <c>&lt;file name&gt;.&lt;method&gt;</c> (one test class per file).</para>
@@ -40,15 +40,17 @@ public sealed class CoyoteHarness
     /// <summary>Explores <paramref name="test"/>; fails the xUnit test if Coyote finds a bug.</summary>
     /// <param name="test">The body: starts its own threads or tasks and asserts.</param>
     /// <param name="scale">Multiplies the base iteration count (below 1 for expensive bodies).</param>
-    /// <param name="maxSteps">Scheduling steps after which an iteration counts as a hang.</param>
-    public void Run(Action test, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps,
+    /// <param name="maxSteps">Coyote's max scheduling steps: the bound of its unfair (priority) phase; an
+    /// iteration that reaches ten times this under the fair strategies is reported as a hang.</param>
+    /// <param name="variant">Distinguishes the cases of a theory in the test id (trace name, seed).</param>
+    public void Run(Action test, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps, string? variant = null,
         [CallerMemberName] string testName = "", [CallerFilePath] string testFile = "")
-        => Verify(config => TestingEngine.Create(config, test), scale, maxSteps, Id(testFile, testName));
+        => Verify(config => TestingEngine.Create(config, test), scale, maxSteps, Id(testFile, testName, variant));
 
-    /// <inheritdoc cref="Run(Action, double, int, string, string)"/>
-    public void Run(Func<Task> test, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps,
+    /// <inheritdoc cref="Run(Action, double, int, string?, string, string)"/>
+    public void Run(Func<Task> test, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps, string? variant = null,
         [CallerMemberName] string testName = "", [CallerFilePath] string testFile = "")
-        => Verify(config => TestingEngine.Create(config, test), scale, maxSteps, Id(testFile, testName));
+        => Verify(config => TestingEngine.Create(config, test), scale, maxSteps, Id(testFile, testName, variant));
 
     /// <summary>
     /// Explores a seeded-bug twin; fails the xUnit test unless Coyote reports a bug whose report
@@ -57,14 +59,14 @@ public sealed class CoyoteHarness
     /// <param name="expectedInReport">Text the bug report must contain (an assertion message, or
     /// "Deadlock detected"), so that the twin fails for its planted reason and no other.</param>
     /// <returns>The number of iterations Coyote needed to find the bug.</returns>
-    public int ExpectBug(Action test, string expectedInReport, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps,
+    public int ExpectBug(Action test, string expectedInReport, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps, string? variant = null,
         [CallerMemberName] string testName = "", [CallerFilePath] string testFile = "")
-        => VerifyBug(config => TestingEngine.Create(config, test), expectedInReport, scale, maxSteps, Id(testFile, testName));
+        => VerifyBug(config => TestingEngine.Create(config, test), expectedInReport, scale, maxSteps, Id(testFile, testName, variant));
 
-    /// <inheritdoc cref="ExpectBug(Action, string, double, int, string, string)"/>
-    public int ExpectBug(Func<Task> test, string expectedInReport, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps,
+    /// <inheritdoc cref="ExpectBug(Action, string, double, int, string?, string, string)"/>
+    public int ExpectBug(Func<Task> test, string expectedInReport, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps, string? variant = null,
         [CallerMemberName] string testName = "", [CallerFilePath] string testFile = "")
-        => VerifyBug(config => TestingEngine.Create(config, test), expectedInReport, scale, maxSteps, Id(testFile, testName));
+        => VerifyBug(config => TestingEngine.Create(config, test), expectedInReport, scale, maxSteps, Id(testFile, testName, variant));
 
     /// <summary>Replays a trace (the text of a .trace file) once; returns the bug reports it reproduced.</summary>
     /// <remarks>Used by the harness's own tests; for replaying from the command line see PRIMITIVES_COYOTE_REPLAY.</remarks>
@@ -87,9 +89,19 @@ public sealed class CoyoteHarness
             Assert.Fail(
                 $"Coyote found a bug in {testId} at iteration {outcome.Iterations} of {outcome.Budget} (seed {Seed(outcome.Seed)}).{Environment.NewLine}" +
                 $"Trace: {tracePath}{Environment.NewLine}" +
-                $"Replay: {CoyoteSettings.ReplayVariable}={tracePath} dotnet test coyote-tests/Primitives.CoyoteTests -c Release --filter \"FullyQualifiedName~{testId}\"{Environment.NewLine}" +
-                string.Join(Environment.NewLine, outcome.BugReports));
+                $"Replay: {CoyoteSettings.ReplayVariable}={tracePath} dotnet test coyote-tests/Primitives.CoyoteTests -c Release --filter \"FullyQualifiedName~{testId.Split('-')[0]}\"{Environment.NewLine}" +
+                string.Join(Environment.NewLine, outcome.BugReports) + Hint(outcome.BugReports));
         }
+    }
+
+    /// <summary>Explains failures that come from Coyote's own limits rather than from the code under test.</summary>
+    private static string Hint(IReadOnlyList<string> reports)
+    {
+        string all = string.Join(Environment.NewLine, reports);
+        return all.Contains("Monitor.IsEntered", StringComparison.Ordinal)
+            ? Environment.NewLine + "Hint: Coyote 1.7.11's Monitor.IsEntered throws when the lock is not held: " +
+              "do not call it in code under test, not even in Debug.Assert (docs/coyote.md, \"Constructs the library avoids\")."
+            : "";
     }
 
     private int VerifyBug(Func<Configuration, TestingEngine> create, string expectedInReport, double scale, int maxSteps, string testId)
@@ -121,12 +133,17 @@ public sealed class CoyoteHarness
         Configuration config = CreateConfiguration(budget, maxSteps, seed);
         if (trace is not null)
         {
-            config = config.WithReproducibleTrace(trace);
+            // Replaying: also log every scheduling decision, into the readable trace written below.
+            config = config.WithReproducibleTrace(trace).WithVerbosityEnabled(VerbosityLevel.Exhaustive);
             _output.WriteLine($"[coyote] {testId}: replaying the trace from {CoyoteSettings.ReplayVariable}");
         }
 
         using TestingEngine engine = create(config);
-        engine.SetLogger(new TextWriterLogger(TextWriter.Null, VerbosityLevel.None)); // progress lines would only clutter the console
+        // Exploring: Coyote's progress lines would only clutter the console. Replaying: keep its log.
+        using var replayLog = new StringWriter(CultureInfo.InvariantCulture);
+        engine.SetLogger(trace is null
+            ? new TextWriterLogger(TextWriter.Null, VerbosityLevel.None)
+            : new TextWriterLogger(replayLog, VerbosityLevel.Exhaustive));
         int started = 0;
         engine.RegisterStartIterationCallBack(_ => started++);
         var stopwatch = Stopwatch.StartNew();
@@ -134,6 +151,14 @@ public sealed class CoyoteHarness
         stopwatch.Stop();
 
         TestReport report = engine.TestReport;
+        if (trace is not null)
+        {
+            string logPath = Path.Combine(TraceDirectory, "replays", testId + ".log");
+            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+            File.WriteAllText(logPath, replayLog.ToString());
+            _output.WriteLine($"[coyote] {testId}: replay log (every scheduling decision): {logPath}");
+        }
+
         Assert.True(report.InternalErrors.Count == 0, "Coyote internal errors: " + string.Join(Environment.NewLine, report.InternalErrors));
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[coyote] {testId}: {started} iteration(s) of {budget} in {stopwatch.Elapsed.TotalSeconds:F2} s; " +
@@ -159,6 +184,7 @@ public sealed class CoyoteHarness
             .WithPartiallyControlledConcurrencyAllowed(false)   // anything Coyote cannot control is a failure
             .WithDeadlockTimeout(CoyoteSettings.DeadlockTimeoutMilliseconds)
             .WithTelemetryEnabled(false);
+        config = CoyoteSettings.ApplyStrategy(config);
         return seed is uint value ? config.WithRandomGeneratorSeed(value) : config;
     }
 
@@ -187,7 +213,8 @@ public sealed class CoyoteHarness
             : "Not rewritten by Coyote:" + missing + ". Build the Coyote test project (its CoyoteRewrite target rewrites its output folder); an unrewritten test runs uncontrolled and proves nothing.";
     }
 
-    private static string Id(string testFile, string testName) => Path.GetFileNameWithoutExtension(testFile) + "." + testName;
+    private static string Id(string testFile, string testName, string? variant) =>
+        Path.GetFileNameWithoutExtension(testFile) + "." + testName + (string.IsNullOrEmpty(variant) ? "" : "-" + variant);
 
     private static string Seed(uint? seed) => seed?.ToString(CultureInfo.InvariantCulture) ?? "random";
 

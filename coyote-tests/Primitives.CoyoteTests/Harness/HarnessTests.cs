@@ -59,7 +59,7 @@ public sealed class HarnessTests(ITestOutputHelper output)
         Task<int> consumer = Task.Run(mailbox.Take);
         mailbox.Put(42);
         int value = await consumer;
-        Assert.True(value == 42, $"mailbox lost the value: read {value}");
+        CoyoteAssert.True(value == 42, $"mailbox lost the value: read {value}");
     }
 
     private static void LatchBody(ToyFault fault)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Primitives.Internal;
@@ -126,7 +125,19 @@ internal sealed class WaitGate
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WaitSlow<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
-        using CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        try
+        {
+            WaitLocked(isReady, state, cancellationToken);
+        }
+        finally
+        {
+            registration.Unregister(); // not Dispose: it would block on a callback in flight, a wait Coyote cannot see; a late NotifyAll is harmless
+        }
+    }
+
+    private void WaitLocked<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
+    {
         lock (_lock)
         {
             Interlocked.Increment(ref _waiters); // announce: pairs with the acquire load in NotifyIfWaiting
@@ -163,7 +174,19 @@ internal sealed class WaitGate
 
     private async ValueTask WaitAsyncSlow<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
-        using CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        try
+        {
+            await WaitForSignalsAsync(isReady, state, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            registration.Unregister(); // see WaitSlow
+        }
+    }
+
+    private async ValueTask WaitForSignalsAsync<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
+    {
         while (true)
         {
             Task signal;
@@ -199,7 +222,7 @@ internal sealed class WaitGate
 
     private CancellationTokenRegistration RegisterCancellation(CancellationToken cancellationToken)
     {
-        Debug.Assert(!Monitor.IsEntered(_lock), "registering under the lock could deadlock with a synchronous callback");
+        // Never called under _lock: a token that is already cancelled runs NotifyAll synchronously, which takes it.
         return cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static gate => ((WaitGate)gate!).NotifyAll(), this)
             : default;

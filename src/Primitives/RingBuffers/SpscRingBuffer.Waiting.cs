@@ -248,14 +248,12 @@ public sealed partial class SpscRingBuffer<T>
         return ThrowHelper.ThrowInvalidOperationException<T>(DrainedMessage);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
     {
         await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
         return !IsCompleted;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsyncSlow(T item, CancellationToken cancellationToken)
     {
         do
@@ -265,14 +263,12 @@ public sealed partial class SpscRingBuffer<T>
         while (!TryWrite(item)); // throws (faulting the task) once completed
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
     {
         await _dataAvailable.WaitAsync(s_canRead, this, cancellationToken).ConfigureAwait(false);
         return HasItem();
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T> ReadAsyncSlow(CancellationToken cancellationToken)
     {
         await _dataAvailable.WaitAsync(s_canRead, this, cancellationToken).ConfigureAwait(false);
