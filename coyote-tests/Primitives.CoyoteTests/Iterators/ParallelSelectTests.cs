@@ -89,6 +89,18 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Twin_with_an_uncapped_worker_batch_is_found() =>
         _coyote.ExpectBug(() => BufferBoundBody(new FaultyParallelSelect(IteratorFault.UncappedWorkerBatch)), "buffer bound exceeded", Scale, MaxSteps);
 
+    // Invariant (cancellation): the consumer takes one result of six, then cancels the options' token. The
+    // iteration goes on to yield only results in input order and then ends with OperationCanceledException for
+    // that token (never with a normal end; the exception carries the caller's token, as PLINQ's and Parallel's do),
+    // and no selector call is running once it has.
+    [Fact]
+    public void Cancellation_ends_with_OperationCanceledException() =>
+        _coyote.Run(() => CancellationBody(Library), Scale, MaxSteps);
+
+    [Fact]
+    public void Twin_ignoring_the_callers_token_is_found() =>
+        _coyote.ExpectBug(() => CancellationBody(new FaultyParallelSelect(IteratorFault.UnlinkedCancellation)), "did not end the iteration", Scale, MaxSteps);
+
     private static IEnumerable<int> ArraySource(int count) => Enumerable.Range(0, count).ToArray();
 
     private static IEnumerable<int> SequenceSource(int count) => new TrackedSequence(count);
@@ -139,6 +151,24 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         Specification.Assert(source.Disposals == 1, $"a second Dispose disposed the source again: {source.Disposals} times");
     }
 
+    private static void CancellationBody(IParallelSelect parallel)
+    {
+        const int count = 6;
+        using var cancellation = new CancellationTokenSource();
+        var probe = new SelectorProbe();
+        ParallelSelectOptions options = new() { MaxDegreeOfParallelism = 2, ChunkSize = 1, BufferSize = 1, CancellationToken = cancellation.Token };
+        using IEnumerator<int> results = parallel.Select(ArraySource(count), probe.Select, options).GetEnumerator();
+        int taken = Drain(results, probe, 1, "cancellation: results out of order", out Exception? error);
+        Specification.Assert(taken == 1 && error is null, $"cancellation: {taken} results before cancelling, error {error}");
+        cancellation.Cancel();
+        taken = Drain(results, probe, count, "cancellation: results out of order", out error, first: taken);
+        Specification.Assert(error is OperationCanceledException,
+            $"cancellation did not end the iteration with OperationCanceledException: {taken} of {count} results, then {error?.ToString() ?? "a normal end"}");
+        Specification.Assert(((OperationCanceledException)error!).CancellationToken == cancellation.Token,
+            $"the OperationCanceledException does not carry the caller's token (so `catch (OperationCanceledException e) when (e.CancellationToken == token)` misses it): {error}");
+        Specification.Assert(probe.Active == 0, $"{probe.Active} selector call(s) still running after the cancellation was thrown");
+    }
+
     private static void BufferBoundBody(IParallelSelect parallel)
     {
         const int count = 8;
@@ -153,14 +183,14 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Takes up to <paramref name="max"/> results, checking that each is the next one in input order; stops early at
-    /// the end or at an exception (returned in <paramref name="error"/>). Returns how many results were taken.
+    /// Takes results up to position <paramref name="max"/>, from position <paramref name="first"/>, checking that each is the next one in input order; stops early at
+    /// the end or at an exception (returned in <paramref name="error"/>). Returns the position reached.
     /// <paramref name="failure"/> opens the message of a result out of order.
     /// </summary>
-    private static int Drain(IEnumerator<int> results, SelectorProbe probe, int max, string failure, out Exception? error)
+    private static int Drain(IEnumerator<int> results, SelectorProbe probe, int max, string failure, out Exception? error, int first = 0)
     {
         error = null;
-        int taken = 0;
+        int taken = first;
         while (taken < max)
         {
             bool moved;

@@ -131,7 +131,9 @@ internal sealed class FaultyParallelSelectEnumerator<T, TResult> : IEnumerator<T
     {
         // Initialize
         _state = State.Running;
-        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(_options.CancellationToken);
+        _cancellation = _fault == IteratorFault.UnlinkedCancellation
+            ? new CancellationTokenSource() // FAULT: the caller's token is never observed
+            : CancellationTokenSource.CreateLinkedTokenSource(_options.CancellationToken);
         _cancellation.Token.ThrowIfCancellationRequested();
         int chunkSize = ChunkSizing.Choose(ChunkSizing.TryGetCount(_sourceEnumerable), _options.ChunkSize, _options.MaxDegreeOfParallelism);
         int typicalChunk = chunkSize > 0 ? chunkSize : GrowingChunkEstimate;

@@ -36,4 +36,8 @@ public enum IteratorFault
     /// <summary>A worker's batch is not capped at the ring's capacity (64, written to the ring in pieces): a worker
     /// holds up to a whole chunk of unpublished results (buffer bound).</summary>
     UncappedWorkerBatch,
+
+    /// <summary>The run's token source is not linked to the options' token: cancelling it reaches neither the workers
+    /// nor the consumer's waits, and the iteration runs to a normal end (cancellation).</summary>
+    UnlinkedCancellation,
 }
