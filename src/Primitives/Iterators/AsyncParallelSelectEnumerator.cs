@@ -58,9 +58,10 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                 }
             }
         }
-        catch
+        catch (Exception ex)
         {
             await ShutdownAsync(stop: true).ConfigureAwait(false);
+            ThrowIfCallerCancelled(ex);
             throw;
         }
     }

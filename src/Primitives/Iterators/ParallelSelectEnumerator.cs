@@ -59,9 +59,10 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 }
             }
         }
-        catch
+        catch (Exception ex)
         {
             Shutdown(stop: true);
+            ThrowIfCallerCancelled(ex);
             throw;
         }
     }

@@ -57,6 +57,8 @@ internal abstract class ParallelSelectRun<TResult>
 
     // Set before any worker exists; read-only afterwards.
     private CancellationTokenSource? _cancellation;
+    private CancellationToken _token; // _cancellation's token, kept: the source is disposed at the end of the run
+    private CancellationToken _enumeratorToken;
     private TaskRegistry? _registry;
     private SpscRingBuffer<TResult>[] _rings = [];
     private int[] _chunkLengths = [];
@@ -87,7 +89,7 @@ internal abstract class ParallelSelectRun<TResult>
     protected TaskRegistry Registry => _registry!;
 
     /// <summary>The token that stops the workers: the user's token, linked, and cancelled on shutdown.</summary>
-    protected CancellationToken WorkerToken => _cancellation!.Token;
+    protected CancellationToken WorkerToken => _token;
 
     /// <summary>The current result. Consumer.</summary>
     public TResult Current { get; private set; } = default!;
@@ -108,8 +110,10 @@ internal abstract class ParallelSelectRun<TResult>
     {
         ParallelSelectOptions options = Options;
         State = RunState.Running;
+        _enumeratorToken = enumeratorToken;
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, enumeratorToken);
-        _cancellation.Token.ThrowIfCancellationRequested();
+        _token = _cancellation.Token;
+        _token.ThrowIfCancellationRequested();
 
         int chunkSize = ChunkSizing.Choose(sourceCount, options.ChunkSize, options.MaxDegreeOfParallelism);
 
@@ -227,7 +231,7 @@ internal abstract class ParallelSelectRun<TResult>
             ThrowStopped();
         }
 
-        _cancellation!.Token.ThrowIfCancellationRequested();
+        _token.ThrowIfCancellationRequested();
     }
 
     /// <summary>Throws why a worker ended before finishing the consumer's chunk. Consumer.</summary>
@@ -239,7 +243,7 @@ internal abstract class ParallelSelectRun<TResult>
             ExceptionDispatchInfo.Throw(error);
         }
 
-        _cancellation!.Token.ThrowIfCancellationRequested();
+        _token.ThrowIfCancellationRequested();
         ThrowHelper.ThrowInvalidOperationException("A parallel select worker stopped without recording why.");
     }
 
@@ -250,9 +254,27 @@ internal abstract class ParallelSelectRun<TResult>
         _registry!.Publish(chunk, worker); // release: the consumer's WaitForOwner acquires it
     }
 
-    /// <summary>Whether a lower chunk stopped the run, so chunk <paramref name="chunk"/> is not needed. Worker.</summary>
+    /// <summary>
+    /// Whether chunk <paramref name="chunk"/> is no longer needed: a lower chunk stopped the run, or the consumer
+    /// is shutting it down. Worker.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    protected bool IsAbandoned(long chunk) => _registry!.StoppedAt < chunk;
+    protected bool IsAbandoned(long chunk) => _registry!.StoppedAt < chunk || _token.IsCancellationRequested;
+
+    /// <summary>
+    /// Consumer, in the catch around a move, after shutdown: if <paramref name="error"/> is the run's own
+    /// cancellation caused by a caller's token, throws an <see cref="OperationCanceledException"/> for that token
+    /// instead, so that <c>catch (OperationCanceledException e) when (e.CancellationToken == token)</c> works as with
+    /// PLINQ. Otherwise returns, and the caller rethrows <paramref name="error"/>.
+    /// </summary>
+    protected void ThrowIfCallerCancelled(Exception error)
+    {
+        if (error is OperationCanceledException oce && oce.CancellationToken == _token && _token.CanBeCanceled)
+        {
+            Options.CancellationToken.ThrowIfCancellationRequested();
+            _enumeratorToken.ThrowIfCancellationRequested();
+        }
+    }
 
     /// <summary>
     /// How many results a worker collects before publishing them with one release store, and the most the consumer
@@ -313,7 +335,7 @@ internal abstract class ParallelSelectRun<TResult>
 
     /// <summary>Whether <paramref name="ex"/> is the run's own cancellation rather than a selector failure.</summary>
     protected bool IsOwnCancellation(Exception ex) =>
-        ex is OperationCanceledException oce && oce.CancellationToken == _cancellation!.Token && _cancellation.IsCancellationRequested;
+        ex is OperationCanceledException oce && oce.CancellationToken == _token && _token.IsCancellationRequested;
 
     /// <summary>Completes the worker's ring; the last worker closes the registry. Worker, on exit.</summary>
     protected void OnWorkerExit(int worker)

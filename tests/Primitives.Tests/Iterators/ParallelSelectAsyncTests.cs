@@ -140,7 +140,7 @@ public class ParallelSelectAsyncTests
     {
         using var cts = new CancellationTokenSource();
         int received = 0;
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        var thrown = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (int x in AsyncRange(1_000_000).ParallelSelectAsync((x, _) => ValueTask.FromResult(x)).WithCancellation(cts.Token))
             {
@@ -152,6 +152,7 @@ public class ParallelSelectAsyncTests
         });
 
         Assert.InRange(received, 500, 1_000_000 - 1);
+        Assert.Equal(cts.Token, thrown.CancellationToken); // the caller's token, not the run's internal one
     }
 
     [Fact]

@@ -307,7 +307,7 @@ public class ParallelSelectTests
         var options = new ParallelSelectOptions { CancellationToken = cts.Token, MaxDegreeOfParallelism = 2, BufferSize = 8 };
         var source = new ProbeSequence(10_000_000);
         int received = 0;
-        Assert.ThrowsAny<OperationCanceledException>(() =>
+        var thrown = Assert.ThrowsAny<OperationCanceledException>(() =>
         {
             foreach (int x in source.ParallelSelect(x => { Interlocked.Increment(ref running); Interlocked.Decrement(ref running); return x; }, options))
             {
@@ -317,6 +317,8 @@ public class ParallelSelectTests
                 }
             }
         });
+
+        Assert.Equal(cts.Token, thrown.CancellationToken); // the caller's token, as PLINQ and Parallel report it
 
         Assert.Equal(0, Volatile.Read(ref running));
         Assert.Equal(1, source.Disposals);
