@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Primitives.Internal;
@@ -41,8 +40,12 @@ namespace Primitives.Internal;
 /// </remarks>
 internal sealed class WaitGate
 {
-    /// <summary>Spin iterations before parking; enough to ride out a short hand-off between two cores.</summary>
-    private const int SpinCount = 50;
+    /// <summary>
+    /// Spin iterations before parking; enough to ride out a short hand-off between two cores. Parking costs a
+    /// process-wide barrier and a wake-up (for async waiters also a task completion and a pool hop): microseconds
+    /// that a short spin saves whenever the other side is a few items away.
+    /// </summary>
+    internal const int SpinCount = 50;
 
     private readonly object _lock = new();
 
@@ -98,8 +101,12 @@ internal sealed class WaitGate
         WaitSlow(isReady, state, cancellationToken);
     }
 
-    /// <summary>Spins up to <see cref="SpinCount"/> times; true as soon as the condition holds.</summary>
-    private static bool SpinUntil<TState>(Func<TState, bool> isReady, TState state)
+    /// <summary>
+    /// Spins up to <see cref="SpinCount"/> times; true as soon as the condition holds. <see cref="Wait"/> calls it
+    /// first; async callers call it on their synchronous fast path, before they allocate an async state machine,
+    /// and only then <see cref="WaitAsync"/>, which parks without spinning again.
+    /// </summary>
+    internal static bool SpinUntil<TState>(Func<TState, bool> isReady, TState state)
     {
         SpinWait spinner = default;
         for (int i = 0; i < SpinCount; i++)
@@ -118,7 +125,19 @@ internal sealed class WaitGate
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WaitSlow<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
-        using CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        try
+        {
+            WaitLocked(isReady, state, cancellationToken);
+        }
+        finally
+        {
+            registration.Unregister(); // not Dispose: it would block on a callback in flight, a wait Coyote cannot see; a late NotifyAll is harmless
+        }
+    }
+
+    private void WaitLocked<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
+    {
         lock (_lock)
         {
             Interlocked.Increment(ref _waiters); // announce: pairs with the acquire load in NotifyIfWaiting
@@ -139,7 +158,8 @@ internal sealed class WaitGate
     }
 
     /// <summary>
-    /// Completes when <paramref name="isReady"/> returns true, without blocking a thread.
+    /// Completes when <paramref name="isReady"/> returns true, without blocking a thread. It does not spin: callers
+    /// that want to spin do so first with <see cref="SpinUntil"/>, on their synchronous fast path.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled before the condition held.</exception>
     internal ValueTask WaitAsync<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
@@ -154,7 +174,19 @@ internal sealed class WaitGate
 
     private async ValueTask WaitAsyncSlow<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
     {
-        using CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        CancellationTokenRegistration registration = RegisterCancellation(cancellationToken);
+        try
+        {
+            await WaitForSignalsAsync(isReady, state, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            registration.Unregister(); // see WaitSlow
+        }
+    }
+
+    private async ValueTask WaitForSignalsAsync<TState>(Func<TState, bool> isReady, TState state, CancellationToken cancellationToken)
+    {
         while (true)
         {
             Task signal;
@@ -190,7 +222,7 @@ internal sealed class WaitGate
 
     private CancellationTokenRegistration RegisterCancellation(CancellationToken cancellationToken)
     {
-        Debug.Assert(!Monitor.IsEntered(_lock), "registering under the lock could deadlock with a synchronous callback");
+        // Never called under _lock: a token that is already cancelled runs NotifyAll synchronously, which takes it.
         return cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static gate => ((WaitGate)gate!).NotifyAll(), this)
             : default;

@@ -178,11 +178,9 @@ public sealed class SpscChannel<T> : Channel<T>
             return parent.CompletedWaitResult();
         }
 
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         private async ValueTask<bool> WaitToReadAsyncSlow(ValueTask<bool> wait) =>
             await wait.ConfigureAwait(false) || await Drained().ConfigureAwait(false);
 
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         private async ValueTask<T> ReadAsyncSlow(CancellationToken cancellationToken)
         {
             while (await _ring.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -242,11 +240,9 @@ public sealed class SpscChannel<T> : Channel<T>
             return _ring.TryEnqueue(item) ? default : WriteAsyncSlow(item, cancellationToken);
         }
 
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         private async ValueTask<bool> WaitToWriteAsyncSlow(ValueTask<bool> wait) =>
             await wait.ConfigureAwait(false) || await parent.CompletedWaitResult().ConfigureAwait(false);
 
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
         private async ValueTask WriteAsyncSlow(T item, CancellationToken cancellationToken)
         {
             while (await _ring.WaitToWriteAsync(cancellationToken).ConfigureAwait(false))

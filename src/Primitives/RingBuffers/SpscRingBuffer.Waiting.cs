@@ -9,9 +9,21 @@ namespace Primitives.RingBuffers;
 // Volatile.Read (the design note in SpscRingBuffer.cs explains the pairing) and is also true once
 // the ring is completed. A token that is already cancelled wins over an operation that could
 // complete, as in System.Threading.Channels.
+//
+// Asynchronous waits spin briefly too (SpinBeforeParking) before they park on the gate. The other
+// side of an SPSC ring is usually busy and about to move: parking an async waiter costs an
+// announcement, a process-wide barrier, a TaskCompletionSource and a thread-pool hop for the
+// continuation, which between two busy threads made the async paths several times slower than a
+// short spin does. The spin is bounded and yields the processor in its later iterations.
 public sealed partial class SpscRingBuffer<T>
 {
     private const string DrainedMessage = "The ring buffer has been completed and every item has been read.";
+
+    /// <summary>The producer's wait condition for one item: room for one, or completed.</summary>
+    private static readonly Func<SpscRingBuffer<T>, bool> s_canWrite = static r => r.HasSpaceOrIsCompleted(1);
+
+    /// <summary>The consumer's wait condition: an item, or completed.</summary>
+    private static readonly Func<SpscRingBuffer<T>, bool> s_canRead = static r => r.HasItemOrIsCompleted();
 
     /// <summary>Writes <paramref name="item"/>, blocking while the ring is full: spins briefly, then parks.</summary>
     /// <param name="item">The item to write.</param>
@@ -48,7 +60,7 @@ public sealed partial class SpscRingBuffer<T>
         ThrowIfCompleted();
         while (items.Length != 0 && EnqueueBatch(items, minimum: items.Length) == 0)
         {
-            _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: items.Length), cancellationToken);
+            WaitForSpace(items.Length, cancellationToken);
             ThrowIfCompleted();
         }
     }
@@ -61,7 +73,7 @@ public sealed partial class SpscRingBuffer<T>
     public bool WaitToWrite(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _spaceAvailable.Wait(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken);
+        WaitForSpace(1, cancellationToken);
         return !IsCompleted;
     }
 
@@ -77,7 +89,7 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return HasSpaceOrIsCompleted(1) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(cancellationToken);
+        return SpinBeforeParking(s_canWrite) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(cancellationToken);
     }
 
     /// <summary>Writes <paramref name="item"/>, waiting asynchronously while the ring is full.</summary>
@@ -99,7 +111,10 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromException(new InvalidOperationException(CompletedMessage));
         }
 
-        return TryEnqueue(item) ? default : WriteAsyncSlow(item, cancellationToken);
+        // After the spin, a completed ring goes to the slow path, whose TryWrite faults the task.
+        return TryEnqueue(item) || (SpinBeforeParking(s_canWrite) && !IsCompleted && TryEnqueue(item))
+            ? default
+            : WriteAsyncSlow(item, cancellationToken);
     }
 
     /// <summary>Waits until the ring holds an item, or is completed and drained: spins briefly, then parks.</summary>
@@ -110,7 +125,7 @@ public sealed partial class SpscRingBuffer<T>
     public bool WaitToRead(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _dataAvailable.Wait(static r => r.HasItemOrIsCompleted(), this, cancellationToken);
+        _dataAvailable.Wait(s_canRead, this, cancellationToken);
         return HasItem();
     }
 
@@ -126,7 +141,7 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return HasItemOrIsCompleted() ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(cancellationToken);
+        return SpinBeforeParking(s_canRead) ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(cancellationToken);
     }
 
     /// <summary>Reads the oldest item, blocking while the ring is empty: spins briefly, then parks.</summary>
@@ -154,7 +169,40 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
-        return TryRead(out T? item) ? new ValueTask<T>(item) : ReadAsyncSlow(cancellationToken);
+        // After the spin, a completed and drained ring goes to the slow path, which faults the task.
+        return TryRead(out T? item) || (SpinBeforeParking(s_canRead) && TryRead(out item))
+            ? new ValueTask<T>(item)
+            : ReadAsyncSlow(cancellationToken);
+    }
+
+    /// <summary>Producer: parks until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
+    private void WaitForSpace(int needed, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _spaceNeeded, needed); // release: read by the consumer in NotifySpace after it sees this producer announced (the gate's announce follows this store)
+        _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
+    }
+
+    /// <summary>Producer: the asynchronous wait for one free slot.</summary>
+    private ValueTask WaitForSpaceAsync(CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _spaceNeeded, 1); // release: see WaitForSpace
+        return _spaceAvailable.WaitAsync(s_canWrite, this, cancellationToken);
+    }
+
+    /// <summary>
+    /// Consumer, after releasing Head up to <paramref name="head"/>: wakes the producer if it is parked and the
+    /// space it waits for is now free. No wake-up is lost: the producer stores _spaceNeeded before it announces
+    /// itself and re-checks the space after (WaitGate's handshake); free space only grows through this
+    /// thread's reads, each followed by this check, and an empty ring has every slot free.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NotifySpace(long head)
+    {
+        if (_spaceAvailable.HasWaiters
+            && _capacity - (Volatile.Read(ref _indices.Tail) - head) >= Volatile.Read(ref _spaceNeeded)) // acquire Tail: the producer's latest; acquire _spaceNeeded: pairs with the release in WaitForSpace
+        {
+            _spaceAvailable.NotifyAll();
+        }
     }
 
     /// <summary>Producer's wait condition: <paramref name="needed"/> slots are free, or the ring is completed.</summary>
@@ -171,12 +219,18 @@ public sealed partial class SpscRingBuffer<T>
         _indices.CachedTail != _indices.Head // plain: both are the consumer's own
         || Volatile.Read(ref _indices.Tail) != _indices.Head; // acquire: pairs with the producer's release of Tail; plain Head: the consumer's own
 
+    /// <summary>
+    /// The spin phase of an asynchronous wait: WaitGate's bounded spin, run on the synchronous fast path so that a
+    /// wait that ends during the spin allocates nothing; WaitGate.WaitAsync then parks without spinning again.
+    /// </summary>
+    private bool SpinBeforeParking(Func<SpscRingBuffer<T>, bool> isReady) => WaitGate.SpinUntil(isReady, this);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WriteSlow(T item, CancellationToken cancellationToken)
     {
         do
         {
-            _spaceAvailable.Wait(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken);
+            WaitForSpace(1, cancellationToken);
         }
         while (!TryWrite(item)); // throws once completed; only the consumer frees space, so this loops at most on completion races
     }
@@ -184,7 +238,7 @@ public sealed partial class SpscRingBuffer<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private T ReadSlow(CancellationToken cancellationToken)
     {
-        _dataAvailable.Wait(static r => r.HasItemOrIsCompleted(), this, cancellationToken);
+        _dataAvailable.Wait(s_canRead, this, cancellationToken);
         if (TryRead(out T? item))
         {
             return item;
@@ -194,34 +248,30 @@ public sealed partial class SpscRingBuffer<T>
         return ThrowHelper.ThrowInvalidOperationException<T>(DrainedMessage);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
     {
-        await _spaceAvailable.WaitAsync(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken).ConfigureAwait(false);
+        await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
         return !IsCompleted;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsyncSlow(T item, CancellationToken cancellationToken)
     {
         do
         {
-            await _spaceAvailable.WaitAsync(static r => r.HasSpaceOrIsCompleted(1), this, cancellationToken).ConfigureAwait(false);
+            await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
         }
         while (!TryWrite(item)); // throws (faulting the task) once completed
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
     {
-        await _dataAvailable.WaitAsync(static r => r.HasItemOrIsCompleted(), this, cancellationToken).ConfigureAwait(false);
+        await _dataAvailable.WaitAsync(s_canRead, this, cancellationToken).ConfigureAwait(false);
         return HasItem();
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T> ReadAsyncSlow(CancellationToken cancellationToken)
     {
-        await _dataAvailable.WaitAsync(static r => r.HasItemOrIsCompleted(), this, cancellationToken).ConfigureAwait(false);
+        await _dataAvailable.WaitAsync(s_canRead, this, cancellationToken).ConfigureAwait(false);
         if (TryRead(out T? item))
         {
             return item;

@@ -37,8 +37,10 @@ namespace Primitives.RingBuffers;
 //   1. Producer: store slot(t), then release Tail = t + 1.  Consumer: acquire Tail, then load slot(t).
 //      The release/acquire pair makes the item visible before the consumer may read it.
 //   2. Consumer: load slot(h) and clear it, then release Head = h + 1.  Producer: acquire Head, then
-//      store slot(h + _capacity...) into the same physical slot. The pair guarantees the consumer's
-//      load saw the old item and its clearing store cannot land on top of the new item.
+//      store the slot of a later sequence t that maps to the same physical slot (t = h + k * (_mask + 1)),
+//      which it does only once t - Head < _capacity, i.e. once it has seen Head > h. The pair
+//      guarantees that the consumer's load saw the old item and that its clearing store cannot land
+//      on top of the new one.
 //   3. Completion: the producer's last Tail release precedes the Interlocked.Exchange of _completed
 //      in program order. A consumer that sees _completed (acquire) and then acquires Tail sees the
 //      final Tail: if the ring is empty then, it is drained for good. This needs Complete() to be
@@ -48,7 +50,9 @@ namespace Primitives.RingBuffers;
 //
 // Waking: two WaitGates, _dataAvailable (the consumer waits, the producer signals) and
 // _spaceAvailable (the producer waits, the consumer signals). After each release of its index the
-// publisher calls NotifyIfWaiting (one acquire load when nobody waits). A waiter's condition reads
+// publisher calls NotifyIfWaiting (one acquire load when nobody waits); the consumer wakes a parked
+// producer only once the space it waits for (_spaceNeeded: 1, or a whole batch) is free, so a parked
+// batch writer is not woken by every single read only to park again. A waiter's condition reads
 // the SHARED index with Volatile.Read (never its cache, which is stale by design) and is also true
 // once _completed is set; Complete() calls NotifyAll on both gates. WaitGate's design note explains
 // why no wake-up is lost (asymmetric Dekker: the waiter's process-wide barrier pairs with the
@@ -108,6 +112,10 @@ public sealed partial class SpscRingBuffer<T>
     private readonly WaitGate _dataAvailable = new();
     private readonly WaitGate _spaceAvailable = new();
     private int _completed;
+
+    /// <summary>Free slots the parked producer waits for: written by the producer before it announces itself on
+    /// _spaceAvailable, read by the consumer only while a producer is announced.</summary>
+    private int _spaceNeeded = 1;
     private SpscRingIndices _indices; // mutable struct: do not make this readonly
 
     /// <summary>Creates a ring that holds at most <paramref name="capacity"/> items.</summary>
@@ -200,7 +208,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         Volatile.Write(ref _indices.Head, head + 1); // release: the slot load and clear above happen first; pairs with the producer's acquire of Head in RefreshHead
-        _spaceAvailable.NotifyIfWaiting();
+        NotifySpace(head + 1);
         return true;
     }
 
@@ -254,7 +262,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         Volatile.Write(ref _indices.Head, head + count); // release: every slot load and clear above happens first; pairs with the producer's acquire of Head in RefreshHead
-        _spaceAvailable.NotifyIfWaiting();
+        NotifySpace(head + count);
         return count;
     }
 
@@ -322,6 +330,7 @@ public sealed partial class SpscRingBuffer<T>
     private long RefreshHead(long tail)
     {
         long head = Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head; its slot loads and clears are done
+        Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedHead = head; // plain: producer-private
         return _capacity - (tail - head);
     }
@@ -331,6 +340,7 @@ public sealed partial class SpscRingBuffer<T>
     private long RefreshTail(long head)
     {
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail; its slot stores are visible
+        Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedTail = tail; // plain: consumer-private
         return tail - head;
     }

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+
+namespace Primitives.ForkJoin;
+
+/// <summary>
+/// Two-way fork-join in the style of rayon's <c>join</c>: runs two delegates, possibly in parallel, and
+/// returns when both have finished. Built for recursive divide and conquer.
+/// </summary>
+/// <remarks>
+/// <para><b>How it runs.</b> The right-hand delegate is pushed on the calling thread's work-stealing deque,
+/// where idle threads can steal it; the left-hand delegate runs at once on the calling thread. Then the
+/// caller pops the right-hand side back and runs it itself if nobody took it (the common case in deep
+/// recursion, and nearly free: no allocation beyond one small job object, no hand-off), or, if it was
+/// stolen, runs other pending jobs until it is done and only then parks. Thieves are thread-pool work
+/// items, at most <see cref="Environment.ProcessorCount"/> - 1 at a time, launched on demand.</para>
+/// <para><b>Example.</b></para>
+/// <code>
+/// static long Fib(int n)
+/// {
+///     if (n &lt; 20) return SequentialFib(n);
+///     var (a, b) = ForkJoin.Join(() =&gt; Fib(n - 1), () =&gt; Fib(n - 2));
+///     return a + b;
+/// }
+/// </code>
+/// <para><b>No deadlock.</b> A join waits only for a right-hand side that another thread is running; that
+/// thread's own joins wait only for jobs deeper in the same recursion; so every chain of waits ends at a
+/// running thread, and a join finishes even if the thread pool never lends a thread.</para>
+/// <para><b>Exceptions.</b> Both sides always run to completion. If either throws, <c>Join</c> throws an
+/// <see cref="AggregateException"/> holding the left side's exception (if any) and then the right side's,
+/// as <see cref="Parallel.Invoke(Action[])"/> does.</para>
+/// <para><b>Execution context.</b> A stolen right-hand side runs in the caller's
+/// <see cref="ExecutionContext"/>.</para>
+/// <para><b>Thread safety.</b> Any thread may call <c>Join</c>, at any nesting depth, including from tasks
+/// of a <see cref="ForkJoinScope"/>.</para>
+/// </remarks>
+public static class ForkJoin
+{
+    /// <summary>Runs <paramref name="left"/> and <paramref name="right"/>, possibly in parallel, and returns when both have finished.</summary>
+    /// <param name="left">Runs on the calling thread.</param>
+    /// <param name="right">Runs on the calling thread or on another thread that steals it.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="left"/> or <paramref name="right"/> is null.</exception>
+    /// <exception cref="AggregateException">One or both delegates threw; it holds their exceptions, left first.</exception>
+    public static void Join(Action left, Action right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        JoinWorker worker = JoinWorker.Current;
+        var job = new ActionJoinJob(worker, right);
+        Exception? leftError = null;
+        bool forked = Fork(worker, job);
+        try
+        {
+            left();
+        }
+        catch (Exception ex)
+        {
+            leftError = ex;
+        }
+
+        JoinRight(worker, job, forked);
+        ThrowIfFailed(leftError, job.Error);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="left"/> and <paramref name="right"/>, possibly in parallel, and returns both
+    /// results when both have finished.
+    /// </summary>
+    /// <typeparam name="T1">The left result type.</typeparam>
+    /// <typeparam name="T2">The right result type.</typeparam>
+    /// <param name="left">Runs on the calling thread.</param>
+    /// <param name="right">Runs on the calling thread or on another thread that steals it.</param>
+    /// <returns>The two results.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="left"/> or <paramref name="right"/> is null.</exception>
+    /// <exception cref="AggregateException">One or both delegates threw; it holds their exceptions, left first.</exception>
+    public static (T1 Left, T2 Right) Join<T1, T2>(Func<T1> left, Func<T2> right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        JoinWorker worker = JoinWorker.Current;
+        var job = new FuncJoinJob<T2>(worker, right);
+        T1 leftResult = default!;
+        Exception? leftError = null;
+        bool forked = Fork(worker, job);
+        try
+        {
+            leftResult = left();
+        }
+        catch (Exception ex)
+        {
+            leftError = ex;
+        }
+
+        JoinRight(worker, job, forked);
+        ThrowIfFailed(leftError, job.Error);
+        return (leftResult, job.Result!);
+    }
+
+    /// <summary>Publishes the right-hand side for thieves; false when the deque is full (the caller then runs it inline).</summary>
+    private static bool Fork(JoinWorker worker, JoinJob job)
+    {
+        if (!worker.Deque.TryPush(job))
+        {
+            return false;
+        }
+
+        JoinWorker.WakeStealers();
+        return true;
+    }
+
+    /// <summary>Pops the right-hand side back and runs it, or waits for the thief that took it.</summary>
+    private static void JoinRight(JoinWorker worker, JoinJob job, bool forked)
+    {
+        if (!forked)
+        {
+            job.RunInline();
+            return;
+        }
+
+        JoinJob? popped = worker.Deque.TryPop();
+        if (popped is not null)
+        {
+            Debug.Assert(ReferenceEquals(popped, job), "joins are strictly nested: the newest job on the deque is this join's");
+            job.RunInline();
+        }
+        else
+        {
+            worker.WaitFor(job);
+        }
+    }
+
+    private static void ThrowIfFailed(Exception? leftError, Exception? rightError)
+    {
+        if (leftError is null && rightError is null)
+        {
+            return;
+        }
+
+        Exception[] errors = leftError is null ? [rightError!] : rightError is null ? [leftError] : [leftError, rightError];
+        throw new AggregateException(errors);
+    }
+}

@@ -1,0 +1,64 @@
+namespace Primitives.ForkJoin;
+
+/// <summary>Asynchronous tasks in a scope.</summary>
+public sealed partial class ForkJoinScope
+{
+    /// <summary>
+    /// Spawns an asynchronous task into the scope: the scope finishes only when the <see cref="Task"/> that
+    /// <paramref name="task"/> returns has completed, and a fault of that task is collected like any other.
+    /// </summary>
+    /// <param name="task">Starts the task; runs like a task spawned with <see cref="Spawn"/>. Its continuations run
+    /// wherever it awaits, not on the scope's runners.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The scope has already finished.</exception>
+    /// <remarks>Thread safety: any thread, like <see cref="Spawn"/>.</remarks>
+    public void SpawnAsync(Func<ForkJoinScope, Task> task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        Spawn(scope => scope.StartAsync(task));
+    }
+
+    /// <summary>Starts an asynchronous task on a runner; keeps the scope open until it completes.</summary>
+    private void StartAsync(Func<ForkJoinScope, Task> task)
+    {
+        Task running = task(this); // a synchronous throw is recorded by Invoke like any task's
+        if (running.IsCompleted)
+        {
+            RecordOutcome(running);
+            return;
+        }
+
+        // This spawned task is still counted in Pending, so Pending > 0 and one more hold is always allowed.
+        Interlocked.Increment(ref _counters.Pending); // hold while the task runs: pairs with the decrement in FinishAsync
+        running.ContinueWith(
+            static (completed, state) => ((ForkJoinScope)state!).FinishAsync(completed),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private void FinishAsync(Task completed)
+    {
+        RecordOutcome(completed);
+        if (Interlocked.Decrement(ref _counters.Pending) == 0) // release: publishes the task's effects to the joiner's acquire of Pending
+        {
+            _gate.NotifyIfWaiting();
+        }
+    }
+
+    private void RecordOutcome(Task completed)
+    {
+        if (completed.IsFaulted)
+        {
+            foreach (Exception error in completed.Exception!.InnerExceptions)
+            {
+                RecordFailure(error);
+            }
+        }
+        else if (completed.IsCanceled)
+        {
+            RecordFailure(new TaskCanceledException(completed));
+        }
+    }
+}

@@ -1,0 +1,358 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Primitives.Internal;
+
+namespace Primitives.ForkJoin;
+
+// Design note
+// ===========
+// Structured fork-join in the style of rayon's scope: tasks spawned into a scope (by its body, by other
+// tasks, by any thread) all finish before the scope's Join returns. See docs/fork-join-scope.md.
+//
+// Algorithm: a per-scope lock-free FIFO (ConcurrentQueue) of unstarted tasks, drained by at most
+// _maxRunners "runner" work items on the thread pool (WorkLauncher) and by the joining thread itself.
+// One Interlocked counter of unfinished work (_counters.Pending) decides completion.
+//
+// State and owners:
+//   _counters.Pending  1 (the scope's hold, dropped once by Join/JoinAsync) + tasks spawned and not
+//                      finished. Spawn increments with a CAS that refuses 0, so once it reaches 0 (the
+//                      scope is finished) it stays 0 and every later Spawn throws. A task decrements
+//                      after it ran (or was skipped), never before.
+//   _counters.Runners  runners launched and not exited; CAS-incremented only below _maxRunners.
+//   _queue             unstarted tasks; any thread enqueues, runners and the joiner dequeue.
+//   _exceptions        immutable linked stack of failures, pushed with a CAS loop, read after Pending == 0.
+//   _cancelState       0, then Cancelling (1), set once with Interlocked.CompareExchange by the first
+//                      failure or the outer token; only that caller cancels _cts.
+//   _joined            0, then 1 once (Interlocked.Exchange): Join/JoinAsync may be called once.
+//
+// Invariants: Pending >= number of tasks in _queue + number running; Pending == 0 implies the queue is
+// empty, nothing runs, and the hold is dropped. No task starts after Pending reaches 0: a task can only
+// be dequeued while it is counted in Pending.
+//
+// Orderings:
+//   1. Task -> joiner. Every task's effects (including its pushes to _exceptions) come before its
+//      Interlocked.Decrement of Pending; the joiner observes Pending == 0 with an acquire load, which
+//      reads the value written by the last decrement of the release sequence of all decrements. So
+//      everything every task did is visible to the code after Join, and _exceptions is complete.
+//   2. Spawn -> runner (no stranded task). Spawn enqueues (a full fence inside ConcurrentQueue) and
+//      then reads Runners; a runner that finds the queue empty decrements Runners (full fence) and then
+//      re-checks the queue. Dekker: either the spawner sees the decrement and launches a runner, or the
+//      runner sees the task and keeps going. The joiner drains the queue too, so even a runner that the
+//      pool never starts cannot strand a task once Join is called.
+//   3. Waking the joiner. Spawn (after the enqueue) and the final decrement call
+//      _gate.NotifyIfWaiting; the joiner waits on "Pending == 0 or the queue is non-empty" (WaitGate:
+//      no lost wake-up).
+//
+// Deadlock freedom under nesting: a task is either in the queue (any joiner of its scope can run it) or
+// running on a thread that is executing it. A thread that joins a nested scope runs that scope's queued
+// tasks itself, so a chain of nested joins always ends at a running task, even with no free pool thread.
+
+/// <summary>
+/// A fork-join scope: a body spawns any number of tasks, tasks spawn more into the same scope, and the
+/// scope completes only when every one of them has finished.
+/// </summary>
+/// <remarks>
+/// <para><b>Example.</b></para>
+/// <code>
+/// long total = 0;
+/// ForkJoinScope.Run(scope =>
+/// {
+///     foreach (int[] part in parts)
+///     {
+///         scope.Spawn(_ => Interlocked.Add(ref total, part.Sum()));
+///     }
+/// });
+/// // every spawned task has finished here
+/// </code>
+/// <para><b>Forms.</b> <see cref="Run(Action{ForkJoinScope}, CancellationToken)"/> and
+/// <see cref="RunAsync(Func{ForkJoinScope, Task}, CancellationToken)"/> run a body and join. The explicit
+/// form <see cref="Open(CancellationToken)"/> returns an open scope: spawn into it, return to the caller,
+/// and later call <see cref="Join"/> or <see cref="JoinAsync"/> exactly once.</para>
+/// <para><b>Threading.</b> Tasks run on the .NET thread pool: at most <c>maxDegreeOfParallelism</c>
+/// (default <see cref="Environment.ProcessorCount"/>) at a time from the pool, plus the thread that joins,
+/// which runs unstarted tasks of the scope itself while it waits. That is what keeps deeply nested scopes
+/// from deadlocking when the pool has few threads. Tasks run in the <see cref="ExecutionContext"/> that was
+/// current when the scope was opened (AsyncLocal values flow from there, not from each spawner).</para>
+/// <para><b>Execution order.</b> Unstarted tasks are taken first-in first-out. There is no ordering between
+/// tasks beyond that; a task spawned by another may start before its parent finishes.</para>
+/// <para><b>Exceptions and cancellation.</b> Every exception thrown by the body or a task is kept, and the
+/// join throws them all in an <see cref="AggregateException"/> once every task has finished. The first
+/// failure, or the outer token given at creation, cancels <see cref="CancellationToken"/>; from then on
+/// tasks that have not started are skipped (they count as finished without running). If the outer token
+/// cancelled the scope and no task failed with anything but an <see cref="OperationCanceledException"/>,
+/// the join throws an <see cref="OperationCanceledException"/> for the outer token instead.</para>
+/// <para><b>Thread safety.</b> <see cref="Spawn"/> and <see cref="CancellationToken"/> may be used from any
+/// thread, inside or outside the scope's tasks. <see cref="Join"/>/<see cref="JoinAsync"/> may be called
+/// once, by the scope's owner, never from one of its own tasks (it would wait for itself).</para>
+/// </remarks>
+[SuppressMessage(
+    "Design",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "_cancellation never gets a timer or a wait handle (nothing to free), and its one registration, on the outer token, is unregistered when the scope finishes. Disposing it could race with a late outer-token callback that cancels it.")]
+public sealed partial class ForkJoinScope
+{
+    private readonly ConcurrentQueue<Action<ForkJoinScope>> _queue = new();
+    private readonly CancellationTokenSource _cancellation = new();
+    private readonly CancellationToken _token;
+    private readonly CancellationToken _outerToken;
+    private readonly ExecutionContext? _context;
+    private readonly WaitGate _gate = new();
+    private readonly Runner _runner;
+    private readonly int _maxRunners;
+    private CancellationTokenRegistration _outerRegistration;
+    private ExceptionNode? _exceptions;
+    private int _cancelState;
+    private int _cancelledByOuter;
+    private int _joined;
+    private ForkJoinScopeCounters _counters; // mutable struct: do not make this readonly
+
+    private ForkJoinScope(int maxDegreeOfParallelism, CancellationToken cancellationToken)
+    {
+        _maxRunners = maxDegreeOfParallelism;
+        _token = _cancellation.Token;
+        _outerToken = cancellationToken;
+        _context = WorkLauncher.CaptureContext();
+        _runner = new Runner(this);
+        _counters.Pending = 1; // plain: the scope is not yet visible to any other thread
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Runs synchronously here if the token is already cancelled.
+            _outerRegistration = cancellationToken.UnsafeRegister(static s => ((ForkJoinScope)s!).CancelFromOuter(), this);
+        }
+    }
+
+    /// <summary>
+    /// Cancelled on the first failure of the body or a task, or when the outer token passed at creation is
+    /// cancelled. Tasks should observe it to stop early.
+    /// </summary>
+    public CancellationToken CancellationToken => _token;
+
+    /// <summary>Whether the scope has finished: joined, and every task done. Spawning is refused from then on.</summary>
+    public bool IsCompleted => Volatile.Read(ref _counters.Pending) == 0; // acquire: pairs with the final decrement
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with a new scope, then waits until every task spawned into the scope
+    /// has finished, running unstarted ones on the calling thread meanwhile.
+    /// </summary>
+    /// <param name="body">Spawns the scope's tasks (and may do work itself).</param>
+    /// <param name="cancellationToken">Cancels the scope: unstarted tasks are skipped, and <see cref="CancellationToken"/> is cancelled.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
+    /// <exception cref="AggregateException">The body or tasks threw; it holds every exception.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> cancelled the scope (see the remarks on <see cref="ForkJoinScope"/>).</exception>
+    public static void Run(Action<ForkJoinScope> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var scope = new ForkJoinScope(Environment.ProcessorCount, cancellationToken);
+        try
+        {
+            body(scope);
+        }
+        catch (Exception ex)
+        {
+            scope.RecordFailure(ex);
+        }
+
+        scope.Join();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with a new scope, then completes when every task spawned into the scope
+    /// has finished, without blocking a thread.
+    /// </summary>
+    /// <param name="body">Spawns the scope's tasks; the scope waits for its returned task too.</param>
+    /// <param name="cancellationToken">Cancels the scope: unstarted tasks are skipped, and <see cref="CancellationToken"/> is cancelled.</param>
+    /// <returns>A task that completes when the scope has finished; faulted with every exception, or cancelled.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
+    public static Task RunAsync(Func<ForkJoinScope, Task> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return RunAsyncCore(body, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with a new scope on the calling thread, then completes when every task
+    /// spawned into the scope has finished, without blocking a thread.
+    /// </summary>
+    /// <param name="body">Spawns the scope's tasks.</param>
+    /// <param name="cancellationToken">Cancels the scope: unstarted tasks are skipped, and <see cref="CancellationToken"/> is cancelled.</param>
+    /// <returns>A task that completes when the scope has finished; faulted with every exception, or cancelled.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
+    public static Task RunAsync(Action<ForkJoinScope> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var scope = new ForkJoinScope(Environment.ProcessorCount, cancellationToken);
+        try
+        {
+            body(scope);
+        }
+        catch (Exception ex)
+        {
+            scope.RecordFailure(ex);
+        }
+
+        return scope.JoinAsync();
+    }
+
+    /// <summary>
+    /// Opens a scope for the explicit form: spawn into it, and call <see cref="Join"/> or
+    /// <see cref="JoinAsync"/> exactly once when done. Until then the scope cannot finish.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the scope: unstarted tasks are skipped, and <see cref="CancellationToken"/> is cancelled.</param>
+    /// <returns>The open scope.</returns>
+    public static ForkJoinScope Open(CancellationToken cancellationToken = default) =>
+        new(Environment.ProcessorCount, cancellationToken);
+
+    /// <summary>
+    /// Opens a scope for the explicit form whose tasks run on at most <paramref name="maxDegreeOfParallelism"/>
+    /// pool threads at a time (the joining thread comes on top). Use it when tasks are long-running loops that
+    /// must all run at once.
+    /// </summary>
+    /// <param name="maxDegreeOfParallelism">The most pool threads running this scope's tasks at once (positive).</param>
+    /// <param name="cancellationToken">Cancels the scope: unstarted tasks are skipped, and <see cref="CancellationToken"/> is cancelled.</param>
+    /// <returns>The open scope.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxDegreeOfParallelism"/> is not positive.</exception>
+    public static ForkJoinScope Open(int maxDegreeOfParallelism, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxDegreeOfParallelism);
+        return new ForkJoinScope(maxDegreeOfParallelism, cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds a task to the scope. It runs soon on the thread pool (or on the joining thread), receives this
+    /// scope, and may spawn more tasks. The scope does not finish before it has.
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The scope has already finished.</exception>
+    public void Spawn(Action<ForkJoinScope> task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        int pending = Volatile.Read(ref _counters.Pending); // acquire: pairs with the CAS below and the decrements
+        while (true)
+        {
+            if (pending == 0)
+            {
+                ThrowHelper.ThrowInvalidOperationException("The scope has already finished: no task can be spawned into it.");
+            }
+
+            int seen = Interlocked.CompareExchange(ref _counters.Pending, pending + 1, pending); // counts the task before it can run: pairs with its decrement
+            if (seen == pending)
+            {
+                break;
+            }
+
+            pending = seen;
+        }
+
+        _queue.Enqueue(task); // full fence inside: ordered before the read of Runners below (ordering 2)
+        if (Volatile.Read(ref _counters.Runners) < _maxRunners) // acquire: pairs with the runner's Interlocked.Decrement in Runner.Execute
+        {
+            TryLaunchRunner();
+        }
+
+        _gate.NotifyIfWaiting(); // a waiting joiner may run the task itself (ordering 3)
+    }
+
+    /// <summary>Launches one more runner if fewer than the maximum are active.</summary>
+    private void TryLaunchRunner()
+    {
+        if (TryAcquireRunnerSlot())
+        {
+            WorkLauncher.Launch(_runner);
+        }
+    }
+
+    /// <summary>Counts one more active runner if below the maximum.</summary>
+    private bool TryAcquireRunnerSlot()
+    {
+        int runners = Volatile.Read(ref _counters.Runners); // acquire: pairs with the CAS below and the runners' decrements
+        while (runners < _maxRunners)
+        {
+            int seen = Interlocked.CompareExchange(ref _counters.Runners, runners + 1, runners); // full fence: pairs with the read in Spawn
+            if (seen == runners)
+            {
+                return true;
+            }
+
+            runners = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Runs queued tasks until the queue is empty; then exits unless a task arrived meanwhile (ordering 2).</summary>
+    private void RunQueued()
+    {
+        while (true)
+        {
+            while (_queue.TryDequeue(out Action<ForkJoinScope>? task))
+            {
+                RunTask(task);
+            }
+
+            Interlocked.Decrement(ref _counters.Runners); // full fence: ordered before the re-check of the queue below
+            if (_queue.IsEmpty || !TryAcquireRunnerSlot())
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs (or, once the scope is cancelled, skips) one dequeued task, then counts it finished.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RunTask(Action<ForkJoinScope> task)
+    {
+        if (!_token.IsCancellationRequested)
+        {
+            ExecutionContext? current = _context is null ? null : ExecutionContext.Capture();
+            if (current is null || ReferenceEquals(current, _context))
+            {
+                Invoke(task); // already in the scope's context (the common case), or flow is suppressed here
+            }
+            else
+            {
+                InvokeInContext(task, current);
+            }
+        }
+
+        if (Interlocked.Decrement(ref _counters.Pending) == 0) // release: publishes the task's effects to the joiner's acquire of Pending (ordering 1)
+        {
+            _gate.NotifyIfWaiting();
+        }
+    }
+
+    private void Invoke(Action<ForkJoinScope> task)
+    {
+        try
+        {
+            task(this);
+        }
+        catch (Exception ex)
+        {
+            RecordFailure(ex);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void InvokeInContext(Action<ForkJoinScope> task, ExecutionContext previous)
+    {
+        Debug.Assert(_context is not null, "only called when the scope captured a context");
+        ExecutionContext.Restore(_context);
+        try
+        {
+            Invoke(task);
+        }
+        finally
+        {
+            ExecutionContext.Restore(previous);
+        }
+    }
+
+    /// <summary>The thread-pool work item that drains the queue; one instance per scope, launched up to _maxRunners times.</summary>
+    private sealed class Runner(ForkJoinScope scope) : IThreadPoolWorkItem
+    {
+        public void Execute() => scope.RunQueued();
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace Primitives.ForkJoin;
+
+/// <summary>
+/// A fixed-capacity Chase-Lev work-stealing deque of <see cref="JoinJob"/>s: its owner thread pushes and
+/// pops at the bottom (LIFO), any other thread steals from the top (FIFO).
+/// </summary>
+/// <remarks>
+/// <para><b>Algorithm.</b> Chase and Lev, "Dynamic Circular Work-Stealing Deque" (SPAA 2005), with the
+/// orderings of Lê, Pop, Cohen and Zappa Nardelli, "Correct and Efficient Work-Stealing for Weak Memory
+/// Models" (PPoPP 2013). The array never grows: <see cref="TryPush"/> fails when it is full, and
+/// <see cref="ForkJoin.Join(Action, Action)"/> then runs both sides on the calling thread.</para>
+/// <para><b>Owners.</b> <c>_bottom</c> is written by the owner only; <c>_top</c> only by CAS (thieves, and
+/// the owner when it races a thief for the last item); a slot is written by the owner only, at index
+/// <c>_bottom</c>, which no thief reads until the release store of <c>_bottom + 1</c>.</para>
+/// <para><b>Orderings.</b> (1) Push: store the slot, then release-store <c>_bottom</c>; a thief acquires
+/// <c>_bottom</c> before reading the slot. (2) Pop stores <c>_bottom - 1</c> and then loads <c>_top</c>; a
+/// steal loads <c>_top</c> and then <c>_bottom</c>. Each side needs a full fence between its store/load
+/// pair (Dekker again): the owner's is the <c>Interlocked.Exchange</c> of <c>_bottom</c>, the thief's an
+/// explicit <c>Interlocked.MemoryBarrier</c>. Then either the thief sees the decremented bottom and backs
+/// off, or the owner sees the thief's top and, for the last item, both race with a CAS on <c>_top</c>.
+/// (3) A thief reads the slot before its CAS of <c>_top</c>; the owner cannot overwrite that slot before
+/// the CAS, because it pushes only while <c>bottom - top &lt; capacity</c> with a top it read no later.</para>
+/// <para><b>References.</b> The owner clears the slots it pops; a stolen job's slot keeps its reference
+/// until the owner pushes over it, so at most <see cref="Capacity"/> finished jobs stay reachable per thread.</para>
+/// <para><b>Thread safety.</b> <see cref="TryPush"/> and <see cref="TryPop"/>: the owner thread only.
+/// <see cref="TrySteal"/> and <see cref="LooksEmpty"/>: any thread.</para>
+/// </remarks>
+internal sealed class WorkStealingDeque
+{
+    /// <summary>Slots: pending joins one thread may have stacked up (its recursion depth, at most).</summary>
+    internal const int Capacity = 1024;
+
+    private const int Mask = Capacity - 1;
+
+    private readonly JoinJob?[] _items = new JoinJob?[Capacity];
+    private long _top;
+    private long _bottom;
+
+    /// <summary>A cheap hint for thieves (no fence): false positives and negatives are both possible.</summary>
+    internal bool LooksEmpty =>
+        Volatile.Read(ref _top) >= Volatile.Read(ref _bottom); // acquire: hint only; TrySteal re-reads both with the fence
+
+    /// <summary>Owner: pushes <paramref name="job"/> at the bottom; false if the deque is full.</summary>
+    internal bool TryPush(JoinJob job)
+    {
+        long bottom = Volatile.Read(ref _bottom); // the owner is the only writer of _bottom
+        long top = Volatile.Read(ref _top); // acquire: pairs with the thieves' CAS of _top; a stale value only makes the deque look fuller
+        if (bottom - top >= Capacity)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _items[bottom & Mask], job); // ordered before the release of _bottom below
+        Volatile.Write(ref _bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal
+        return true;
+    }
+
+    /// <summary>Owner: pops the newest job, or null if thieves took everything.</summary>
+    internal JoinJob? TryPop()
+    {
+        long bottom = Volatile.Read(ref _bottom) - 1; // the owner is the only writer of _bottom
+        Interlocked.Exchange(ref _bottom, bottom); // full fence: the store of _bottom is ordered before the load of _top (ordering 2)
+        long top = Volatile.Read(ref _top); // acquire: pairs with the thieves' CAS of _top
+        if (top > bottom)
+        {
+            Volatile.Write(ref _bottom, bottom + 1); // empty: restore (thieves saw top >= bottom and backed off)
+            return null;
+        }
+
+        JoinJob? job = Volatile.Read(ref _items[bottom & Mask]); // our own slot: written by this thread in TryPush
+        if (top == bottom)
+        {
+            // The last item: a thief may be taking it right now. The CAS of _top decides.
+            bool won = Interlocked.CompareExchange(ref _top, top + 1, top) == top; // full fence: pairs with the thieves' CAS
+            if (won)
+            {
+                Volatile.Write(ref _items[bottom & Mask], null); // a losing thief may have loaded the slot; it drops the value after its failed CAS
+            }
+
+            Volatile.Write(ref _bottom, bottom + 1); // the deque is empty either way: top == bottom + 1 after a win, or a thief moved top
+            return won ? job : null;
+        }
+
+        Debug.Assert(job is not null, $"slot {bottom} below the top holds no job");
+        Volatile.Write(ref _items[bottom & Mask], null); // no thief reads this slot: every thief saw top < bottom (see the remarks); drop the reference
+        return job;
+    }
+
+    /// <summary>Any thread but the owner: takes the oldest job, or null when empty or when another thread won the race.</summary>
+    internal JoinJob? TrySteal()
+    {
+        long top = Volatile.Read(ref _top); // acquire: pairs with other thieves' CAS of _top
+        Interlocked.MemoryBarrier(); // full fence: the load of _top is ordered before the load of _bottom (ordering 2)
+        long bottom = Volatile.Read(ref _bottom); // acquire: pairs with the owner's release of _bottom in TryPush
+        if (top >= bottom)
+        {
+            return null;
+        }
+
+        JoinJob? job = Volatile.Read(ref _items[top & Mask]); // published by the release of _bottom (ordering 1)
+        return Interlocked.CompareExchange(ref _top, top + 1, top) == top ? job : null; // full fence: pairs with the owner's CAS in TryPop
+    }
+}

@@ -1,0 +1,84 @@
+using Primitives.Registry;
+
+namespace Primitives.Iterators;
+
+/// <summary>
+/// Chunks of a general sequence: one worker at a time reads the shared enumerator, under a lock, into its own
+/// scratch buffer. Unless a size was given, chunks grow (<see cref="ChunkSizing.Growing"/>).
+/// </summary>
+internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
+{
+    private readonly object _lock = new();
+    private readonly IEnumerator<T> _enumerator; // guarded by _lock while workers run; disposed by the consumer after they are joined
+    private readonly int _fixedChunkSize;
+
+    // Guarded by _lock: plain accesses, only the worker holding the lock reads or writes them.
+    private bool _ended;
+    private long _claims;
+
+    /// <summary>Next chunk number in unordered mode; only advanced under _lock, but read through Interlocked like the list source.</summary>
+    private long _nextChunk;
+
+    internal EnumerableChunkSource(IEnumerator<T> enumerator, int chunkSize, TaskRegistry? orderedRegistry)
+        : base(orderedRegistry)
+    {
+        _enumerator = enumerator;
+        _fixedChunkSize = chunkSize;
+    }
+
+    internal override long KnownChunkCount => long.MaxValue;
+
+    internal override bool TryClaim(ref T[]? scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, CancellationToken cancellationToken)
+    {
+        chunk = -1;
+        items = default;
+        sourceError = null;
+        lock (_lock)
+        {
+            if (_ended)
+            {
+                return false;
+            }
+
+            int size = _fixedChunkSize > 0
+                ? _fixedChunkSize
+                : ChunkSizing.Growing(_claims);
+            _claims++;
+            T[] buffer = EnsureScratch(ref scratch, size);
+            int read = 0;
+            try
+            {
+                while (read < size && _enumerator.MoveNext())
+                {
+                    buffer[read++] = _enumerator.Current;
+                }
+
+                _ended = read < size;
+            }
+            catch (Exception ex)
+            {
+                sourceError = ex;
+                _ended = true;
+            }
+
+            if (read == 0 && sourceError is null)
+            {
+                return false;
+            }
+
+            // Numbered under the lock, so chunk numbers follow source order. May wait for a registry slot.
+            chunk = NextChunkNumber(ref _nextChunk, cancellationToken);
+            if (chunk < 0)
+            {
+                _ended = true; // the iteration stopped: nothing more is needed
+                return false;
+            }
+
+            items = new ReadOnlySpan<T>(buffer, 0, read);
+            return true;
+        }
+    }
+
+    /// <summary>Disposes the user's enumerator. Consumer thread, once, after every worker has been joined.</summary>
+    internal override void DisposeEnumerator() => _enumerator.Dispose();
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using Primitives.Registry;
+
+namespace Primitives.Iterators;
+
+/// <summary>
+/// Chunks of an array or list, claimed by index without a lock: chunk n is items [n x size, (n + 1) x size).
+/// </summary>
+internal sealed class ListChunkSource<T> : ChunkSource<T>
+{
+    private readonly T[]? _array;
+    private readonly IList<T>? _list;
+    private readonly IReadOnlyList<T>? _readOnlyList;
+    private readonly int _count;
+    private readonly int _chunkSize;
+    private readonly long _chunkCount;
+
+    /// <summary>Next chunk number in unordered mode; taken with Interlocked.Increment by workers.</summary>
+    private long _nextChunk;
+
+    internal ListChunkSource(object list, int count, int chunkSize, TaskRegistry? orderedRegistry)
+        : base(orderedRegistry)
+    {
+        _array = list as T[];
+        _list = _array is null ? list as IList<T> : null;
+        _readOnlyList = _array is null && _list is null ? (IReadOnlyList<T>)list : null;
+        _count = count;
+        Debug.Assert(chunkSize > 0, $"a list's chunk size is always known: {chunkSize}");
+        _chunkSize = chunkSize;
+        _chunkCount = ((long)count + _chunkSize - 1) / _chunkSize;
+    }
+
+    internal override long KnownChunkCount => _chunkCount;
+
+    internal override bool TryClaim(ref T[]? scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, CancellationToken cancellationToken)
+    {
+        chunk = NextChunkNumber(ref _nextChunk, cancellationToken);
+        bool claimed = TrySlice(chunk, ref scratch, out T[]? array, out int offset, out int count, out sourceError);
+        items = claimed ? new ReadOnlySpan<T>(array, offset, count) : default;
+        return claimed;
+    }
+
+    /// <summary>The next chunk number in unordered mode (ordered mode takes the registry's). Worker.</summary>
+    internal long NextUnorderedChunkNumber() => Interlocked.Increment(ref _nextChunk) - 1; // any unique increasing number will do
+
+    /// <summary>
+    /// The items of chunk <paramref name="chunk"/>: a range of the source array, or a copy in
+    /// <paramref name="scratch"/> for other lists. False when the chunk is past the end. Worker.
+    /// </summary>
+    internal bool TrySlice(long chunk, ref T[]? scratch, [NotNullWhen(true)] out T[]? items, out int offset, out int count, out Exception? sourceError)
+    {
+        sourceError = null;
+        items = null;
+        offset = count = 0;
+        if (chunk < 0 || chunk >= _chunkCount)
+        {
+            return false;
+        }
+
+        int start = checked((int)(chunk * _chunkSize));
+        int length = Math.Min(_chunkSize, _count - start);
+        if (_array is not null)
+        {
+            (items, offset, count) = (_array, start, length);
+            return true;
+        }
+
+        // A list that is not an array is copied into the worker's scratch buffer; its indexer is user code.
+        T[] buffer = EnsureScratch(ref scratch, length);
+        try
+        {
+            for (; count < length; count++)
+            {
+                buffer[count] = _list is not null ? _list[start + count] : _readOnlyList![start + count];
+            }
+        }
+        catch (Exception ex)
+        {
+            sourceError = ex;
+        }
+
+        items = buffer;
+        return true;
+    }
+}

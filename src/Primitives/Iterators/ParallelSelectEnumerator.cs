@@ -1,0 +1,246 @@
+using Primitives.ForkJoin;
+using Primitives.RingBuffers;
+
+namespace Primitives.Iterators;
+
+/// <summary>
+/// The synchronous enumerator of <c>ParallelSelect</c>: a <see cref="ParallelSelectRun{TResult}"/> whose workers
+/// and consumer block (spin, then park) when they must wait. See the base class for the design.
+/// </summary>
+internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>
+    where TSelector : struct, IItemSelector<T, TResult>
+{
+    private readonly IEnumerable<T> _sourceEnumerable;
+    private readonly TSelector _selector;
+    private ChunkSource<T>? _source; // set before the workers start; read-only afterwards
+
+    internal ParallelSelectEnumerator(IEnumerable<T> source, TSelector selector, ParallelSelectOptions options)
+        : base(options)
+    {
+        _sourceEnumerable = source;
+        _selector = selector;
+    }
+
+    object? System.Collections.IEnumerator.Current => Current;
+
+    /// <inheritdoc/>
+    public bool MoveNext() => TryTakeFromBatch() || MoveNextSlow();
+
+    private bool MoveNextSlow()
+    {
+        if (State != RunState.Running)
+        {
+            if (State == RunState.Finished || !Start())
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            while (true)
+            {
+                SpscRingBuffer<TResult>? ring = TryRefill(out long chunk);
+                if (ring is not null)
+                {
+                    if (!ring.WaitToRead(WorkerToken))
+                    {
+                        ThrowStopped(); // the owner completed its ring before finishing this chunk
+                    }
+                }
+                else if (chunk == -1)
+                {
+                    return true;
+                }
+                else if (chunk == long.MaxValue || !AwaitOwner(chunk))
+                {
+                    Shutdown(stop: false);
+                    return false;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Shutdown(stop: true);
+            ThrowIfCallerCancelled(ex);
+            throw;
+        }
+    }
+
+    /// <summary>Waits for <paramref name="chunk"/>'s owner; false at the end of the results. Consumer.</summary>
+    private bool AwaitOwner(long chunk)
+    {
+        if (Registry.WaitForOwner(chunk, out int owner, WorkerToken))
+        {
+            EnterChunk(owner);
+            return true;
+        }
+
+        OnNoMoreChunks();
+        return false;
+    }
+
+    /// <summary>Builds the pipeline and spawns the workers. Consumer, on the first MoveNext.</summary>
+    private bool Start()
+    {
+        int chunkSize = Initialize(ChunkSizing.TryGetCount(_sourceEnumerable));
+        _source = ChunkSource<T>.Create(_sourceEnumerable, chunkSize, Options.Unordered ? null : Registry);
+        return StartWorkers(_source.KnownChunkCount, (scope, worker) => scope.Spawn(_ => RunWorker(worker)))
+            || Shutdown(stop: false);
+    }
+
+    /// <summary>The worker loop. Worker <paramref name="worker"/>; the only producer of its ring.</summary>
+    private void RunWorker(int worker)
+    {
+        SpscRingBuffer<TResult> ring = RingOf(worker);
+        CancellationToken token = WorkerToken;
+        TSelector selector = _selector;
+        bool initialized = false;
+        T[]? scratch = null;
+        TResult[]? results = null;
+        try
+        {
+            while (_source!.TryClaim(ref scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, token))
+            {
+                if (Options.Unordered)
+                {
+                    if (!RunUnorderedChunk(worker, ring, ref selector, ref initialized, ref results, items, sourceError, token))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                PublishChunk(chunk, items.Length, worker);
+                results ??= new TResult[WorkerBatchSize];
+                Exception? failure = sourceError;
+                int pending = 0;
+                try
+                {
+                    if (!initialized)
+                    {
+                        initialized = true;
+                        selector.InitializeForWorker();
+                    }
+
+                    for (int i = 0; i < items.Length; i++)
+                    {
+                        if (pending == 0 && IsAbandoned(chunk))
+                        {
+                            return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
+                        }
+
+                        TResult result = selector.Select(items[i]); // not "results[pending++] = ...": that counts a slot before a throw
+                        results[pending++] = result;
+                        if (pending == results.Length)
+                        {
+                            Flush(ring, results, token);
+                            pending = 0;
+                        }
+                    }
+                }
+                catch (Exception ex) when (!IsOwnCancellation(ex))
+                {
+                    failure = ex; // a selector failure comes before the source's, which follows the chunk's items
+                }
+
+                Flush(ring, results.AsSpan(0, pending), token); // the chunk's results, up to any failure
+                if (failure is not null)
+                {
+                    Registry.TryStop(chunk, failure); // the consumer yields what is in the ring, then rethrows this
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // The consumer stopped the run (dispose, failure or cancellation): exit quietly.
+        }
+        finally
+        {
+            OnWorkerExit(worker);
+        }
+    }
+
+    /// <summary>Unordered mode: compute the chunk, then claim its place in the output. False: the worker exits.</summary>
+    private bool RunUnorderedChunk(int worker, SpscRingBuffer<TResult> ring, ref TSelector selector, ref bool initialized, ref TResult[]? results, ReadOnlySpan<T> items, Exception? sourceError, CancellationToken token)
+    {
+        if (results is null || results.Length < items.Length)
+        {
+            results = new TResult[Math.Max(items.Length, WorkerBatchSize)];
+        }
+
+        Exception? failure = sourceError;
+        int done = 0;
+        try
+        {
+            if (!initialized)
+            {
+                initialized = true;
+                selector.InitializeForWorker();
+            }
+
+            for (; done < items.Length; done++)
+            {
+                if (Registry.IsStopped)
+                {
+                    return false;
+                }
+
+                results[done] = selector.Select(items[done]);
+            }
+        }
+        catch (Exception ex) when (!IsOwnCancellation(ex))
+        {
+            failure = ex;
+        }
+
+        long slot = Registry.Claim(token);
+        if (slot < 0)
+        {
+            return false;
+        }
+
+        PublishChunk(slot, done, worker);
+        for (int written = 0; written < done; written += ring.Capacity)
+        {
+            Flush(ring, results.AsSpan(written, Math.Min(ring.Capacity, done - written)), token);
+        }
+
+        if (failure is not null)
+        {
+            Registry.TryStop(slot, failure); // this chunk's results before the failure go out first
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Stops (if asked) and joins every worker, then disposes the source. Consumer; idempotent.</summary>
+    private bool Shutdown(bool stop)
+    {
+        if (!BeginShutdown(stop))
+        {
+            return false;
+        }
+
+        try
+        {
+            Scope?.Join(); // every worker has returned when this returns
+        }
+        finally
+        {
+            _source?.DisposeEnumerator();
+            EndShutdown();
+        }
+
+        return false;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Shutdown(stop: true);
+
+    /// <inheritdoc/>
+    public void Reset() => throw new NotSupportedException();
+}

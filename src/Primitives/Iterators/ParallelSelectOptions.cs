@@ -1,0 +1,76 @@
+namespace Primitives.Iterators;
+
+/// <summary>
+/// Options for <see cref="ParallelSelectExtensions.ParallelSelect{T, TResult}(IEnumerable{T}, Func{T, TResult}, ParallelSelectOptions?)"/>
+/// and its async counterparts.
+/// </summary>
+/// <remarks>
+/// <para>Memory is bounded by <see cref="MaxDegreeOfParallelism"/> x <see cref="BufferSize"/> buffered results,
+/// plus one result per worker being computed (and, in <see cref="Unordered"/> mode, one chunk per worker).</para>
+/// <para><b>Thread safety.</b> Instances are immutable once built; share them freely.</para>
+/// </remarks>
+public sealed class ParallelSelectOptions
+{
+    /// <summary>The options used when none are given.</summary>
+    public static ParallelSelectOptions Default { get; } = new();
+
+    private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
+    private readonly int _bufferSize = 1024;
+    private readonly int _chunkSize;
+
+    /// <summary>
+    /// The number of workers that run the selector. Default: <see cref="Environment.ProcessorCount"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _maxDegreeOfParallelism = value;
+        }
+    }
+
+    /// <summary>
+    /// The capacity of each worker's result ring: how many finished results a worker may hold that the
+    /// consumer has not taken yet. A slow consumer throttles the workers once their rings are full.
+    /// Default: 1024.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int BufferSize
+    {
+        get => _bufferSize;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _bufferSize = value;
+        }
+    }
+
+    /// <summary>
+    /// How many consecutive source items a worker claims at once. 0 (the default) chooses automatically:
+    /// for sources with a known count (arrays, <see cref="IList{T}"/>), about count / (32 x degree), at most 1024;
+    /// for other sources, chunks start at 1 item and double every round of claims up to 1024, so the first
+    /// results arrive quickly and long runs amortize the claim.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int ChunkSize
+    {
+        get => _chunkSize;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _chunkSize = value;
+        }
+    }
+
+    /// <summary>
+    /// When true, results are yielded as chunks complete rather than in input order. Each chunk's results still
+    /// come out together and in order. Default: false.
+    /// </summary>
+    public bool Unordered { get; init; }
+
+    /// <summary>A token that ends the iteration with <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken { get; init; }
+}

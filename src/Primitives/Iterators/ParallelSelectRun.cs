@@ -1,0 +1,383 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using Primitives.ForkJoin;
+using Primitives.Internal;
+using Primitives.Registry;
+using Primitives.RingBuffers;
+
+namespace Primitives.Iterators;
+
+/// <summary>
+/// One run of a parallel select: the workers' rings, the registry, the scope that owns the workers, and the
+/// consumer's cursor. The synchronous and asynchronous enumerators derive from it and add only their waiting.
+/// </summary>
+/// <remarks>
+/// <para><b>How a result travels.</b> A worker claims chunk <c>n</c> from its chunk source; in ordered mode
+/// <c>n</c> is a task number of the <see cref="TaskRegistry"/>. It records the chunk's length in
+/// <c>_chunkLengths</c>, publishes "n is owned by worker w" (<see cref="PublishChunk"/>), runs the selector on
+/// each item and writes each result into its own <see cref="SpscRingBuffer{T}"/> (it is that ring's only
+/// producer). The consumer (the enumerating thread; every ring's only consumer) walks n = 0, 1, 2, ...: it waits
+/// for n's owner, reads exactly n's length of results from that owner's ring, then releases n in the registry,
+/// which lets workers claim further ahead. In unordered mode a worker computes a whole chunk first and only then
+/// claims a registry number for it, so the registry numbers chunks in completion order and the same consumer walk
+/// yields them in that order.</para>
+/// <para><b>Why order holds.</b> A worker processes its chunks in increasing order and its ring is FIFO, so the
+/// front of worker w's ring always belongs to w's lowest unconsumed chunk. When the consumer reaches chunk n it
+/// has consumed every chunk below n, so the front of n's owner's ring is chunk n's first result.</para>
+/// <para><b>Why memory is bounded and nothing deadlocks.</b> Each ring holds at most <c>BufferSize</c> results;
+/// a worker whose ring is full parks until the consumer reads. The consumer only ever waits for chunk n, the
+/// lowest unconsumed chunk: its claim is never held back by the registry window (n is below it), and its owner's
+/// ring can only hold results of chunks &gt;= n, the first of which the consumer is about to read.</para>
+/// <para><b>Fail-fast.</b> A selector exception on chunk n is recorded with <see cref="TaskRegistry.TryStop"/>
+/// at n (the lowest stop wins), and the worker completes its ring. The results of n's earlier items are already
+/// in the ring; the consumer yields them, finds the ring completed with the chunk unfinished, and rethrows the
+/// recorded exception with its original stack trace. A source exception is recorded at the chunk holding the
+/// items read before it, and thrown once that chunk has been yielded. Workers abandon chunks above the stop and
+/// claim no more.</para>
+/// <para><b>Shutdown.</b> On the end of the results, an exception, cancellation or disposal, the consumer stops
+/// the registry (waking waiting claimers), cancels the workers' token (waking workers parked on full rings),
+/// joins the <see cref="ForkJoinScope"/> that owns the workers, and only then disposes the source, once. The last
+/// worker to exit closes the registry, so a consumer waiting for a chunk that will never come is released.</para>
+/// <para><b>Threads.</b> Members marked "consumer" belong to the enumerating thread, and the fields they use
+/// are touched only by it (plain accesses). Members marked "worker" run on workers. Everything else is set by
+/// <see cref="Initialize"/> and <see cref="StartWorkers"/> before any worker exists (the scope's spawn publishes
+/// it) and is read-only afterwards, or is accessed through the ring, the registry, <see cref="Volatile"/> or
+/// <see cref="Interlocked"/>.</para>
+/// </remarks>
+internal abstract class ParallelSelectRun<TResult>
+{
+    /// <summary>Most results the consumer takes from a ring at once, and a worker publishes at once.</summary>
+    private const int BatchSize = 64;
+
+    /// <summary>The chunk size assumed when sizing the registry window for a growing chunk size.</summary>
+    private const int GrowingChunkEstimate = 64;
+
+    // Set before any worker exists; read-only afterwards.
+    private CancellationTokenSource? _cancellation;
+    private CancellationToken _token; // _cancellation's token, kept: the source is disposed at the end of the run
+    private CancellationToken _enumeratorToken;
+    private TaskRegistry? _registry;
+    private SpscRingBuffer<TResult>[] _rings = [];
+    private int[] _chunkLengths = [];
+    private int _chunkMask;
+    private long _knownChunkCount;
+
+    /// <summary>Workers still running; the last one to exit closes the registry.</summary>
+    private int _activeWorkers;
+
+    // Consumer-owned.
+    private TResult[] _batch = [];
+    private int _batchIndex;
+    private int _batchCount;
+    private long _chunk = -1;
+    private int _remainingInChunk;
+    private SpscRingBuffer<TResult>? _chunkRing;
+
+    protected ParallelSelectRun(ParallelSelectOptions options) => Options = options;
+
+    protected ParallelSelectOptions Options { get; }
+
+    /// <summary>The scope that owns the workers; null until they are spawned.</summary>
+    protected ForkJoinScope? Scope { get; private set; }
+
+    protected RunState State { get; private set; }
+
+    /// <summary>The registry; set by <see cref="Initialize"/>.</summary>
+    protected TaskRegistry Registry => _registry!;
+
+    /// <summary>The token that stops the workers: the user's token, linked, and cancelled on shutdown.</summary>
+    protected CancellationToken WorkerToken => _token;
+
+    /// <summary>The current result. Consumer.</summary>
+    public TResult Current { get; private set; } = default!;
+
+    protected enum RunState
+    {
+        NotStarted,
+        Running,
+        Finished,
+    }
+
+    /// <summary>
+    /// Builds the registry and sizes everything. Consumer, on the first move. Returns the chunk size to use
+    /// (0: growing) so that the derived class can create its chunk source with the registry.
+    /// <paramref name="enumeratorToken"/> is the async enumerator's own token, linked with the options' one.
+    /// </summary>
+    protected int Initialize(long sourceCount, CancellationToken enumeratorToken = default)
+    {
+        ParallelSelectOptions options = Options;
+        State = RunState.Running;
+        _enumeratorToken = enumeratorToken;
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, enumeratorToken);
+        _token = _cancellation.Token;
+        _token.ThrowIfCancellationRequested();
+
+        int chunkSize = ChunkSizing.Choose(sourceCount, options.ChunkSize, options.MaxDegreeOfParallelism);
+
+        // The window must cover every chunk a worker can hold: a ring's worth plus the one in progress.
+        int typicalChunk = chunkSize > 0 ? chunkSize : GrowingChunkEstimate;
+        int window = (int)Math.Min(1 << 20, (long)options.MaxDegreeOfParallelism * (Math.Max(1, options.BufferSize / typicalChunk) + 2));
+        _registry = new TaskRegistry(window);
+        _chunkLengths = new int[(int)BitOperations.RoundUpToPowerOf2((uint)window)];
+        _chunkMask = _chunkLengths.Length - 1;
+        return chunkSize;
+    }
+
+    /// <summary>
+    /// Creates the rings and spawns the workers into a new scope. Consumer. Returns false when there is nothing to
+    /// do (an empty list); the caller then shuts the run down.
+    /// </summary>
+    protected bool StartWorkers(long sourceChunkCount, Action<ForkJoinScope, int> spawn)
+    {
+        _knownChunkCount = Options.Unordered ? long.MaxValue : sourceChunkCount;
+        if (sourceChunkCount == 0)
+        {
+            return false;
+        }
+
+        int degree = (int)Math.Min(Options.MaxDegreeOfParallelism, sourceChunkCount); // no more workers than chunks
+        _batch = new TResult[WorkerBatchSize];
+        _rings = new SpscRingBuffer<TResult>[degree];
+        for (int i = 0; i < degree; i++)
+        {
+            _rings[i] = new SpscRingBuffer<TResult>(Options.BufferSize);
+        }
+
+        _activeWorkers = degree; // plain: no worker exists yet; the spawns below publish it
+        Scope = ForkJoinScope.Open(degree); // every worker runs at once: they are long-running loops
+        for (int i = 0; i < degree; i++)
+        {
+            spawn(Scope, i);
+        }
+
+        return true;
+    }
+
+    /// <summary>Takes the next result from the consumer's batch. Consumer; the hot path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected bool TryTakeFromBatch()
+    {
+        if (_batchIndex < _batchCount)
+        {
+            Current = _batch[_batchIndex++];
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Refills the batch from the current chunk's ring, or finds where to wait. Consumer. Returns the ring to wait
+    /// on (current chunk not finished, ring empty), or null with <paramref name="chunkToWaitFor"/> &gt;= 0 when the
+    /// next chunk's owner must be awaited, or null with -1 when a result was taken.
+    /// </summary>
+    protected SpscRingBuffer<TResult>? TryRefill(out long chunkToWaitFor)
+    {
+        chunkToWaitFor = -1;
+        if (_remainingInChunk == 0)
+        {
+            if (_chunk >= 0)
+            {
+                _registry!.Release(_chunk); // frees the window slot: workers may claim further ahead
+            }
+
+            long next = ++_chunk;
+            if (next >= _knownChunkCount)
+            {
+                chunkToWaitFor = long.MaxValue; // the end
+                return null;
+            }
+
+            if (_registry!.StoppedAt < next && _registry.Error is not null)
+            {
+                ThrowStopped(); // a failure inside or right after an earlier chunk: nothing from here on is yielded
+            }
+
+            chunkToWaitFor = next;
+            return null;
+        }
+
+        int read = _chunkRing!.TryReadBatch(_batch.AsSpan(0, Math.Min(_remainingInChunk, _batch.Length)));
+        if (read == 0)
+        {
+            return _chunkRing;
+        }
+
+        _remainingInChunk -= read;
+        _batchCount = read;
+        _batchIndex = 1;
+        Current = _batch[0];
+        return null;
+    }
+
+    /// <summary>Enters chunk <see cref="_chunk"/>, now that its owner is known. Consumer.</summary>
+    protected void EnterChunk(int owner)
+    {
+        _chunkRing = _rings[owner];
+        _remainingInChunk = Volatile.Read(ref _chunkLengths[_chunk & _chunkMask]); // acquire: pairs with the worker's Volatile.Write in PublishChunk (the registry's publish/wait orders it too)
+    }
+
+    /// <summary>
+    /// Called when the registry says the awaited chunk will never be published. Consumer. Throws the recorded
+    /// failure or the cancellation, if any; otherwise this is the end of the results.
+    /// </summary>
+    protected void OnNoMoreChunks()
+    {
+        if (_registry!.Error is not null)
+        {
+            ThrowStopped();
+        }
+
+        _token.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Throws why a worker ended before finishing the consumer's chunk. Consumer.</summary>
+    [DoesNotReturn]
+    protected void ThrowStopped()
+    {
+        if (_registry!.Error is { } error)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        _token.ThrowIfCancellationRequested();
+        ThrowHelper.ThrowInvalidOperationException("A parallel select worker stopped without recording why.");
+    }
+
+    /// <summary>Records chunk <paramref name="chunk"/>'s length and owner. Worker, before its first result.</summary>
+    protected void PublishChunk(long chunk, int length, int worker)
+    {
+        Volatile.Write(ref _chunkLengths[chunk & _chunkMask], length); // release: pairs with the consumer's Volatile.Read in EnterChunk
+        _registry!.Publish(chunk, worker); // release: the consumer's WaitForOwner acquires it
+    }
+
+    /// <summary>
+    /// Whether chunk <paramref name="chunk"/> is no longer needed: a lower chunk stopped the run, or the consumer
+    /// is shutting it down. Worker.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected bool IsAbandoned(long chunk) => _registry!.StoppedAt < chunk || _token.IsCancellationRequested;
+
+    /// <summary>
+    /// Consumer, in the catch around a move, after shutdown: if <paramref name="error"/> is the run's own
+    /// cancellation caused by a caller's token, throws an <see cref="OperationCanceledException"/> for that token
+    /// instead, so that <c>catch (OperationCanceledException e) when (e.CancellationToken == token)</c> works as with
+    /// PLINQ. Otherwise returns, and the caller rethrows <paramref name="error"/>.
+    /// </summary>
+    protected void ThrowIfCallerCancelled(Exception error)
+    {
+        if (error is OperationCanceledException oce && oce.CancellationToken == _token && _token.CanBeCanceled)
+        {
+            Options.CancellationToken.ThrowIfCancellationRequested();
+            _enumeratorToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// How many results a worker collects before publishing them with one release store, and the most the consumer
+    /// takes at once. Publishing item by item would bounce the ring's tail between the two cores on every item
+    /// whenever the consumer keeps up.
+    /// </summary>
+    protected int WorkerBatchSize => Math.Min(BatchSize, Options.BufferSize);
+
+    /// <summary>
+    /// Writes all of <paramref name="results"/> to the worker's ring, waiting for space as needed, then clears
+    /// them. Worker (the ring's producer).
+    /// </summary>
+    protected static void Flush(SpscRingBuffer<TResult> ring, Span<TResult> results, CancellationToken token)
+    {
+        int written = ring.TryWriteBatch(results);
+        if (written < results.Length)
+        {
+            ring.WriteBatch(results[written..], token); // parks until the whole rest fits: one wake-up, not one per read
+        }
+
+        ClearIfReferences(results);
+    }
+
+    /// <summary>The asynchronous <see cref="Flush"/>: <paramref name="count"/> results from <paramref name="offset"/>.</summary>
+    protected static ValueTask FlushAsync(SpscRingBuffer<TResult> ring, TResult[] results, int offset, int count, CancellationToken token)
+    {
+        int written = ring.TryWriteBatch(results.AsSpan(offset, count));
+        if (written == count)
+        {
+            ClearIfReferences(results.AsSpan(offset, count));
+            return default;
+        }
+
+        return FlushSlowAsync(ring, results, offset, written, count, token);
+    }
+
+    private static async ValueTask FlushSlowAsync(SpscRingBuffer<TResult> ring, TResult[] results, int offset, int written, int count, CancellationToken token)
+    {
+        while (written < count)
+        {
+            await ring.WaitToWriteAsync(token).ConfigureAwait(false); // only this worker completes its ring
+            written += ring.TryWriteBatch(results.AsSpan(offset + written, count - written));
+        }
+
+        ClearIfReferences(results.AsSpan(offset, count));
+    }
+
+    private static void ClearIfReferences(Span<TResult> results)
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        {
+            results.Clear(); // the ring holds them now: do not keep them alive twice
+        }
+    }
+
+    /// <summary>The ring worker <paramref name="worker"/> produces into.</summary>
+    protected SpscRingBuffer<TResult> RingOf(int worker) => _rings[worker];
+
+    /// <summary>Whether <paramref name="ex"/> is the run's own cancellation rather than a selector failure.</summary>
+    protected bool IsOwnCancellation(Exception ex) =>
+        ex is OperationCanceledException oce && oce.CancellationToken == _token && _token.IsCancellationRequested;
+
+    /// <summary>Completes the worker's ring; the last worker closes the registry. Worker, on exit.</summary>
+    protected void OnWorkerExit(int worker)
+    {
+        _rings[worker].Complete(); // release: the consumer's WaitToRead sees it after the worker's last result
+        if (Interlocked.Decrement(ref _activeWorkers) == 0) // pairs with the other workers' decrements: exactly one sees zero
+        {
+            _registry!.Close(); // no further chunk will be published
+        }
+    }
+
+    /// <summary>
+    /// First half of shutdown: marks the run finished and, when <paramref name="stop"/>, stops the workers.
+    /// Consumer. Returns false if the run had already finished.
+    /// </summary>
+    protected bool BeginShutdown(bool stop)
+    {
+        if (State == RunState.Finished)
+        {
+            return false;
+        }
+
+        State = RunState.Finished;
+        _batchIndex = _batchCount = 0;
+        if (stop)
+        {
+            _registry?.TryStop(0, null); // wakes claimers; workers abandon their chunks
+            _cancellation?.Cancel(); // wakes workers parked on full rings
+        }
+
+        return true;
+    }
+
+    /// <summary>Last half of shutdown, after the workers were joined. Consumer.</summary>
+    protected void EndShutdown()
+    {
+        Debug.Assert(Scope is null || Volatile.Read(ref _activeWorkers) == 0, $"workers still active after join: {_activeWorkers}");
+        _cancellation?.Dispose();
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        {
+            Array.Clear(_batch);
+            Current = default!;
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using Primitives.Iterators;
+
+namespace Primitives.Tests.Iterators;
+
+public class ParallelSelectAsyncTests
+{
+    private static async IAsyncEnumerable<int> AsyncRange(int count, int throwAt = -1, Action? onDispose = null)
+    {
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (i == throwAt)
+                {
+                    throw new SourceFailedException(i);
+                }
+
+                if (i % 100 == 0)
+                {
+                    await Task.Yield();
+                }
+
+                yield return i;
+            }
+        }
+        finally
+        {
+            onDispose?.Invoke();
+        }
+    }
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> source)
+    {
+        var list = new List<T>();
+        await foreach (T item in source)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+
+    [Theory]
+    [InlineData(1, 1, 0)]
+    [InlineData(2, 4, 3)]
+    [InlineData(4, 64, 0)]
+    public async Task Results_come_out_in_input_order_for_every_source_kind(int degree, int bufferSize, int chunkSize)
+    {
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = degree, BufferSize = bufferSize, ChunkSize = chunkSize };
+        static async ValueTask<long> Selector(int x, CancellationToken ct)
+        {
+            if (x % 7 == 0)
+            {
+                await Task.Yield();
+            }
+
+            return x * 2L;
+        }
+
+        IEnumerable<long> expected = Enumerable.Range(0, 20_000).Select(x => x * 2L);
+        Assert.Equal(expected, await ToListAsync(Enumerable.Range(0, 20_000).ToArray().ParallelSelectAsync(Selector, options)));
+        Assert.Equal(expected, await ToListAsync(new ProbeSequence(20_000).ParallelSelectAsync(Selector, options)));
+        Assert.Equal(expected, await ToListAsync(AsyncRange(20_000).ParallelSelectAsync(Selector, options)));
+    }
+
+    [Fact]
+    public async Task Empty_and_tiny_sources()
+    {
+        Assert.Empty(await ToListAsync(Array.Empty<int>().ParallelSelectAsync((x, _) => ValueTask.FromResult(x))));
+        Assert.Empty(await ToListAsync(AsyncRange(0).ParallelSelectAsync((x, _) => ValueTask.FromResult(x))));
+        Assert.Equal([5], await ToListAsync(AsyncRange(1).ParallelSelectAsync((x, _) => ValueTask.FromResult(x + 5))));
+    }
+
+    [Fact]
+    public async Task Selector_failure_yields_exactly_the_prefix_then_the_exception()
+    {
+        var received = new List<int>();
+        int disposals = 0;
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 3, BufferSize = 8 };
+        var thrown = await Assert.ThrowsAsync<SelectorFailedException>(async () =>
+        {
+            await foreach (int x in AsyncRange(50_000, onDispose: () => Interlocked.Increment(ref disposals))
+                .ParallelSelectAsync(async (x, ct) => { await Task.Yield(); return x == 2024 ? throw new SelectorFailedException(x) : x; }, options))
+            {
+                received.Add(x);
+            }
+        });
+
+        Assert.Equal(2024, thrown.Item);
+        Assert.Equal(Enumerable.Range(0, 2024), received);
+        Assert.Equal(1, Volatile.Read(ref disposals));
+    }
+
+    [Fact]
+    public async Task Async_source_failure_is_thrown_at_its_position()
+    {
+        var received = new List<int>();
+        await Assert.ThrowsAsync<SourceFailedException>(async () =>
+        {
+            await foreach (int x in AsyncRange(10_000, throwAt: 333).ParallelSelectAsync((x, _) => ValueTask.FromResult(x), new ParallelSelectOptions { ChunkSize = 10 }))
+            {
+                received.Add(x);
+            }
+        });
+
+        Assert.Equal(Enumerable.Range(0, 333), received);
+    }
+
+    [Fact]
+    public async Task Break_stops_and_joins_the_workers_and_disposes_the_source_once()
+    {
+        int disposals = 0;
+        int running = 0;
+        long calls = 0;
+        await foreach (int x in AsyncRange(1_000_000, onDispose: () => Interlocked.Increment(ref disposals))
+            .ParallelSelectAsync(async (x, ct) =>
+            {
+                Interlocked.Increment(ref running);
+                Interlocked.Increment(ref calls);
+                await Task.Yield();
+                Interlocked.Decrement(ref running);
+                return x;
+            }, new ParallelSelectOptions { MaxDegreeOfParallelism = 4, BufferSize = 16 }))
+        {
+            if (x == 300)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(0, Volatile.Read(ref running));
+        long after = Interlocked.Read(ref calls);
+        await Task.Delay(50);
+        Assert.Equal(after, Interlocked.Read(ref calls));
+        Assert.Equal(1, Volatile.Read(ref disposals));
+    }
+
+    [Fact]
+    public async Task WithCancellation_cancels_the_iteration()
+    {
+        using var cts = new CancellationTokenSource();
+        int received = 0;
+        var thrown = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (int x in AsyncRange(1_000_000).ParallelSelectAsync((x, _) => ValueTask.FromResult(x)).WithCancellation(cts.Token))
+            {
+                if (++received == 500)
+                {
+                    await cts.CancelAsync();
+                }
+            }
+        });
+
+        Assert.InRange(received, 500, 1_000_000 - 1);
+        Assert.Equal(cts.Token, thrown.CancellationToken); // the caller's token, not the run's internal one
+    }
+
+    [Fact]
+    public async Task Unordered_mode_yields_every_result_once()
+    {
+        var options = new ParallelSelectOptions { Unordered = true, MaxDegreeOfParallelism = 3, BufferSize = 16 };
+        List<int> results = await ToListAsync(AsyncRange(10_000).ParallelSelectAsync(async (x, _) => { await Task.Yield(); return x; }, options));
+        results.Sort();
+        Assert.Equal(Enumerable.Range(0, 10_000), results);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_rejected()
+    {
+        Assert.Throws<ArgumentNullException>(() => ((IEnumerable<int>)null!).ParallelSelectAsync((x, _) => ValueTask.FromResult(x)));
+        Assert.Throws<ArgumentNullException>(() => ((IAsyncEnumerable<int>)null!).ParallelSelectAsync((x, _) => ValueTask.FromResult(x)));
+        Assert.Throws<ArgumentNullException>(() => AsyncRange(1).ParallelSelectAsync((Func<int, CancellationToken, ValueTask<int>>)null!));
+    }
+}
