@@ -63,6 +63,7 @@ internal abstract class ParallelSelectRun<TResult>
     private SpscRingBuffer<TResult>[] _rings = [];
     private int[] _chunkLengths = [];
     private int _chunkMask;
+    private int _ringCapacity;
     private long _knownChunkCount;
 
     /// <summary>Workers still running; the last one to exit closes the registry.</summary>
@@ -119,9 +120,15 @@ internal abstract class ParallelSelectRun<TResult>
 
         // The window must cover every chunk a worker can hold: a ring's worth plus the one in progress.
         int typicalChunk = chunkSize > 0 ? chunkSize : GrowingChunkEstimate;
-        int window = (int)Math.Min(1 << 20, (long)options.MaxDegreeOfParallelism * (Math.Max(1, options.BufferSize / typicalChunk) + 2));
-        _registry = new TaskRegistry(window);
+        long window = Math.Min(1 << 20, (long)options.MaxDegreeOfParallelism * (Math.Max(1, options.BufferSize / typicalChunk) + 2));
+        if (sourceCount >= 0)
+        {
+            window = Math.Clamp((sourceCount + typicalChunk - 1) / typicalChunk, 1, window); // a short list never needs more slots than chunks
+        }
+
+        _registry = new TaskRegistry((int)window);
         _chunkLengths = new int[(int)BitOperations.RoundUpToPowerOf2((uint)window)];
+        _ringCapacity = sourceCount >= 0 ? (int)Math.Clamp(sourceCount, 1, options.BufferSize) : options.BufferSize; // a ring never holds more than the whole list
         _chunkMask = _chunkLengths.Length - 1;
         return chunkSize;
     }
@@ -143,7 +150,7 @@ internal abstract class ParallelSelectRun<TResult>
         _rings = new SpscRingBuffer<TResult>[degree];
         for (int i = 0; i < degree; i++)
         {
-            _rings[i] = new SpscRingBuffer<TResult>(Options.BufferSize);
+            _rings[i] = new SpscRingBuffer<TResult>(_ringCapacity);
         }
 
         _activeWorkers = degree; // plain: no worker exists yet; the spawns below publish it
@@ -281,7 +288,7 @@ internal abstract class ParallelSelectRun<TResult>
     /// takes at once. Publishing item by item would bounce the ring's tail between the two cores on every item
     /// whenever the consumer keeps up.
     /// </summary>
-    protected int WorkerBatchSize => Math.Min(BatchSize, Options.BufferSize);
+    protected int WorkerBatchSize => Math.Min(BatchSize, _ringCapacity);
 
     /// <summary>
     /// Writes all of <paramref name="results"/> to the worker's ring, waiting for space as needed, then clears
