@@ -144,17 +144,7 @@ public sealed partial class ForkJoinScope
     public static void Run(Action<ForkJoinScope> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        var scope = new ForkJoinScope(Environment.ProcessorCount, cancellationToken);
-        try
-        {
-            body(scope);
-        }
-        catch (Exception ex)
-        {
-            scope.RecordFailure(ex);
-        }
-
-        scope.Join();
+        OpenAndRun(body, cancellationToken).Join();
     }
 
     /// <summary>
@@ -182,17 +172,7 @@ public sealed partial class ForkJoinScope
     public static Task RunAsync(Action<ForkJoinScope> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        var scope = new ForkJoinScope(Environment.ProcessorCount, cancellationToken);
-        try
-        {
-            body(scope);
-        }
-        catch (Exception ex)
-        {
-            scope.RecordFailure(ex);
-        }
-
-        return scope.JoinAsync();
+        return OpenAndRun(body, cancellationToken).JoinAsync();
     }
 
     /// <summary>
@@ -217,6 +197,22 @@ public sealed partial class ForkJoinScope
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxDegreeOfParallelism);
         return new ForkJoinScope(maxDegreeOfParallelism, cancellationToken);
+    }
+
+    /// <summary>Opens a scope and runs <paramref name="body"/> in it on the calling thread, keeping its exception for the join.</summary>
+    private static ForkJoinScope OpenAndRun(Action<ForkJoinScope> body, CancellationToken cancellationToken)
+    {
+        var scope = new ForkJoinScope(Environment.ProcessorCount, cancellationToken);
+        try
+        {
+            body(scope);
+        }
+        catch (Exception ex)
+        {
+            scope.RecordFailure(ex);
+        }
+
+        return scope;
     }
 
     /// <summary>
