@@ -32,6 +32,10 @@ public sealed class ForkJoinScopeTests(ITestOutputHelper output)
     public void Twin_counting_a_task_before_it_runs_is_found() =>
         _coyote.ExpectBug(() => CompletionBody(new FaultyForkJoinScope(2, ScopeFault.CountBeforeRun)), "returned early", maxSteps: MaxSteps);
 
+    [Fact]
+    public void Twin_whose_joiner_parks_before_counting_its_own_tasks_is_found() =>
+        _coyote.ExpectBug(() => CompletionBody(new FaultyForkJoinScope(2, ScopeFault.JoinerParksBeforeCounting)), "Deadlock", maxSteps: MaxSteps);
+
     // Invariant: every exception thrown by a task that ran reaches the join's AggregateException.
     [Fact]
     public void Join_never_loses_an_exception() =>

@@ -24,11 +24,14 @@ public sealed partial class ForkJoinScope
         EnterJoin();
         while (!IsCompleted)
         {
+            int finished = 0;
             while (_queue.TryDequeue(out Action<ForkJoinScope>? task))
             {
                 RunTask(task); // help: this is what keeps nested scopes from deadlocking on a starved pool
+                finished++;
             }
 
+            CountFinished(finished);
             _gate.Wait(s_isFinishedOrHasWork, this, CancellationToken.None);
         }
 

@@ -13,13 +13,16 @@ namespace Primitives.ForkJoin;
 //
 // Algorithm: a per-scope lock-free FIFO (ConcurrentQueue) of unstarted tasks, drained by at most
 // _maxRunners "runner" work items on the thread pool (WorkLauncher) and by the joining thread itself.
-// One Interlocked counter of unfinished work (_counters.Pending) decides completion.
+// One Interlocked counter of unfinished work (_counters.Pending) decides completion. Threads that run
+// tasks subtract them from it in batches: one Interlocked.Add each time they find the queue empty.
 //
 // State and owners:
 //   _counters.Pending  1 (the scope's hold, dropped once by Join/JoinAsync) + tasks spawned and not
 //                      finished. Spawn increments with a CAS that refuses 0, so once it reaches 0 (the
-//                      scope is finished) it stays 0 and every later Spawn throws. A task decrements
-//                      after it ran (or was skipped), never before.
+//                      scope is finished) it stays 0 and every later Spawn throws. A task is
+//                      subtracted after it ran (or was skipped), never before: each thread that runs
+//                      tasks subtracts how many it ran when it finds the queue empty (before it exits or
+//                      parks), so Pending may over-count for a while but never under-counts.
 //   _counters.Runners  runners launched and not exited; CAS-incremented only below _maxRunners.
 //   _queue             unstarted tasks; any thread enqueues, runners and the joiner dequeue.
 //   _exceptions        immutable linked stack of failures, pushed with a CAS loop, read after Pending == 0.
@@ -32,16 +35,17 @@ namespace Primitives.ForkJoin;
 // be dequeued while it is counted in Pending.
 //
 // Orderings:
-//   1. Task -> joiner. Every task's effects (including its pushes to _exceptions) come before its
-//      Interlocked.Decrement of Pending; the joiner observes Pending == 0 with an acquire load, which
-//      reads the value written by the last decrement of the release sequence of all decrements. So
-//      everything every task did is visible to the code after Join, and _exceptions is complete.
+//   1. Task -> joiner. Every task's effects (including its pushes to _exceptions) come before the
+//      Interlocked.Add that subtracts it from Pending; the joiner observes Pending == 0 with an acquire
+//      load, which reads the value written by the last of the release sequence of all those
+//      read-modify-writes. So everything every task did is visible to the code after Join, and
+//      _exceptions is complete.
 //   2. Spawn -> runner (no stranded task). Spawn enqueues (a full fence inside ConcurrentQueue) and
 //      then reads Runners; a runner that finds the queue empty decrements Runners (full fence) and then
 //      re-checks the queue. Dekker: either the spawner sees the decrement and launches a runner, or the
 //      runner sees the task and keeps going. The joiner drains the queue too, so even a runner that the
 //      pool never starts cannot strand a task once Join is called.
-//   3. Waking the joiner. Spawn (after the enqueue) and the final decrement call
+//   3. Waking the joiner. Spawn (after the enqueue) and the final subtraction call
 //      _gate.NotifyIfWaiting; the joiner waits on "Pending == 0 or the queue is non-empty" (WaitGate:
 //      no lost wake-up).
 //
@@ -71,7 +75,8 @@ namespace Primitives.ForkJoin;
 /// form <see cref="Open(CancellationToken)"/> returns an open scope: spawn into it, return to the caller,
 /// and later call <see cref="Join"/> or <see cref="JoinAsync"/> exactly once.</para>
 /// <para><b>Threading.</b> Tasks run on the .NET thread pool: at most <c>maxDegreeOfParallelism</c>
-/// (default <see cref="Environment.ProcessorCount"/>) at a time from the pool, plus the thread that joins,
+/// (default <see cref="Environment.ProcessorCount"/>; one fewer for <see cref="Run"/>, whose calling thread
+/// joins) at a time from the pool, plus the thread that joins,
 /// which runs unstarted tasks of the scope itself while it waits. That is what keeps deeply nested scopes
 /// from deadlocking when the pool has few threads. Tasks run in the <see cref="ExecutionContext"/> that was
 /// current when the scope was opened (AsyncLocal values flow from there, not from each spawner).</para>
@@ -144,7 +149,8 @@ public sealed partial class ForkJoinScope
     public static void Run(Action<ForkJoinScope> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        OpenAndRun(body, cancellationToken).Join();
+        // The calling thread joins and runs tasks itself, so the pool lends one thread fewer.
+        OpenAndRun(body, Math.Max(1, Environment.ProcessorCount - 1), cancellationToken).Join();
     }
 
     /// <summary>
@@ -172,7 +178,7 @@ public sealed partial class ForkJoinScope
     public static Task RunAsync(Action<ForkJoinScope> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return OpenAndRun(body, cancellationToken).JoinAsync();
+        return OpenAndRun(body, Environment.ProcessorCount, cancellationToken).JoinAsync();
     }
 
     /// <summary>
@@ -200,9 +206,9 @@ public sealed partial class ForkJoinScope
     }
 
     /// <summary>Opens a scope and runs <paramref name="body"/> in it on the calling thread, keeping its exception for the join.</summary>
-    private static ForkJoinScope OpenAndRun(Action<ForkJoinScope> body, CancellationToken cancellationToken)
+    private static ForkJoinScope OpenAndRun(Action<ForkJoinScope> body, int maxRunners, CancellationToken cancellationToken)
     {
-        var scope = new ForkJoinScope(Environment.ProcessorCount, cancellationToken);
+        var scope = new ForkJoinScope(maxRunners, cancellationToken);
         try
         {
             body(scope);
@@ -283,11 +289,14 @@ public sealed partial class ForkJoinScope
     {
         while (true)
         {
+            int finished = 0; // this runner's tasks not yet subtracted from Pending (ordering 1)
             while (_queue.TryDequeue(out Action<ForkJoinScope>? task))
             {
                 RunTask(task);
+                finished++;
             }
 
+            CountFinished(finished);
             Interlocked.Decrement(ref _counters.Runners); // full fence: ordered before the re-check of the queue below
             if (_queue.IsEmpty || !TryAcquireRunnerSlot())
             {
@@ -296,7 +305,7 @@ public sealed partial class ForkJoinScope
         }
     }
 
-    /// <summary>Runs (or, once the scope is cancelled, skips) one dequeued task, then counts it finished.</summary>
+    /// <summary>Runs (or, once the scope is cancelled, skips) one dequeued task. The caller counts it finished.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RunTask(Action<ForkJoinScope> task)
     {
@@ -312,8 +321,15 @@ public sealed partial class ForkJoinScope
                 InvokeInContext(task, current);
             }
         }
+    }
 
-        if (Interlocked.Decrement(ref _counters.Pending) == 0) // release: publishes the task's effects to the joiner's acquire of Pending (ordering 1)
+    /// <summary>
+    /// Subtracts <paramref name="finished"/> tasks, run by the calling thread since its last call, from
+    /// Pending, and wakes the joiner if that finished the scope.
+    /// </summary>
+    private void CountFinished(int finished)
+    {
+        if (finished != 0 && Interlocked.Add(ref _counters.Pending, -finished) == 0) // release: publishes the tasks' effects to the joiner's acquire of Pending (ordering 1)
         {
             _gate.NotifyIfWaiting();
         }

@@ -7,7 +7,7 @@ namespace Primitives.CoyoteTests.ForkJoin.Twins;
 /// <summary>
 /// Seeded-bug twin of <c>Primitives.ForkJoin.ForkJoinScope</c>: the algorithm of the explicit form
 /// (Spawn, runners, Join, JoinAsync, failures), copied from src/Primitives/ForkJoin/ForkJoinScope.cs and
-/// ForkJoinScope.Joining.cs (forkjoin @ 386d38f) without argument checks, padding, execution-context flow
+/// ForkJoinScope.Joining.cs (batched completion counts) without argument checks, padding, execution-context flow
 /// or the outer token, with one switchable fault (<see cref="ScopeFault"/>). With
 /// <see cref="ScopeFault.None"/> it behaves like the original; keep it in sync when the original changes.
 /// See the original for the design note and the orderings.
@@ -67,11 +67,21 @@ internal sealed class FaultyForkJoinScope : IScope
         EnterJoin();
         while (!IsCompleted)
         {
+            int finished = 0;
             while (_queue.TryDequeue(out Action<IScope>? task))
             {
-                RunTask(task);
+                finished += RunTask(task);
             }
 
+            if (_fault == ScopeFault.JoinerParksBeforeCounting)
+            {
+                // FAULT: if this thread ran the last tasks, Pending never reaches 0 while it parks
+                _gate.Wait(static s => s.IsCompleted || !s._queue.IsEmpty, this, CancellationToken.None);
+                CountFinished(finished);
+                continue;
+            }
+
+            CountFinished(finished);
             _gate.Wait(static s => s.IsCompleted || !s._queue.IsEmpty, this, CancellationToken.None);
         }
 
@@ -121,11 +131,13 @@ internal sealed class FaultyForkJoinScope : IScope
     {
         while (true)
         {
+            int finished = 0; // subtracted from _pending in one step before this runner may exit
             while (_queue.TryDequeue(out Action<IScope>? task))
             {
-                RunTask(task);
+                finished += RunTask(task);
             }
 
+            CountFinished(finished);
             Interlocked.Decrement(ref _runners); // full fence: ordered before the re-check below
             if (_fault == ScopeFault.RunnerExitWithoutRecheck)
             {
@@ -139,11 +151,14 @@ internal sealed class FaultyForkJoinScope : IScope
         }
     }
 
-    private void RunTask(Action<IScope> task)
+    /// <summary>Runs one task; returns how many tasks the caller still has to count finished (0 or 1).</summary>
+    private int RunTask(Action<IScope> task)
     {
+        int uncounted = 1;
         if (_fault == ScopeFault.CountBeforeRun)
         {
-            CountFinished(); // FAULT: the join may return before the task below has run
+            CountFinished(1); // FAULT: the join may return before the task below has run
+            uncounted = 0;
         }
 
         if (!_cancellation.IsCancellationRequested)
@@ -159,15 +174,12 @@ internal sealed class FaultyForkJoinScope : IScope
             }
         }
 
-        if (_fault != ScopeFault.CountBeforeRun)
-        {
-            CountFinished();
-        }
+        return uncounted;
     }
 
-    private void CountFinished()
+    private void CountFinished(int finished)
     {
-        if (Interlocked.Decrement(ref _pending) == 0) // release: publishes the task's effects to the joiner
+        if (finished != 0 && Interlocked.Add(ref _pending, -finished) == 0) // release: publishes the tasks' effects to the joiner
         {
             _gate.NotifyIfWaiting();
         }

@@ -14,4 +14,7 @@ public enum ScopeFault
 
     /// <summary>A runner that finds the queue empty exits without re-checking it: a task spawned at that moment is stranded.</summary>
     RunnerExitWithoutRecheck,
+
+    /// <summary>The joiner parks before subtracting the tasks it ran itself from the count: it waits for itself.</summary>
+    JoinerParksBeforeCounting,
 }
