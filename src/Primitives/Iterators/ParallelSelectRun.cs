@@ -299,7 +299,10 @@ internal abstract class ParallelSelectRun<TResult>
         int written = ring.TryWriteBatch(results);
         if (written < results.Length)
         {
-            ring.WriteBatch(results[written..], token); // parks until the whole rest fits: one wake-up, not one per read
+            // The ring is full: the consumer is the bottleneck. Wait until it has taken half the ring (one wake-up per
+            // half ring, not per batch), so this worker does not spin against the consumer for each batch's room.
+            ring.WaitForFreeSlots(Math.Max(results.Length - written, ring.Capacity / 2), token);
+            ring.WriteBatch(results[written..], token);
         }
 
         ClearIfReferences(results);

@@ -77,6 +77,20 @@ public sealed partial class SpscRingBuffer<T>
         return !IsCompleted;
     }
 
+    /// <summary>
+    /// Waits until at least <paramref name="freeSlots"/> slots are free, or the ring is completed: spins briefly,
+    /// then parks. A producer that waits for a large part of the ring at once is woken once per refill, not once
+    /// per read. Producer only.
+    /// </summary>
+    /// <returns>True when the slots are free; false when the ring has been completed.</returns>
+    internal bool WaitForFreeSlots(int freeSlots, CancellationToken cancellationToken)
+    {
+        Debug.Assert(freeSlots > 0 && freeSlots <= _capacity, "1 to Capacity slots");
+        cancellationToken.ThrowIfCancellationRequested();
+        WaitForSpace(freeSlots, cancellationToken);
+        return !IsCompleted;
+    }
+
     /// <summary>Completes when the ring has room for an item, or is completed, without blocking a thread.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>True when an item can be written; false when the ring has been completed.</returns>

@@ -28,6 +28,28 @@ public class SpscRingBufferWaitTests
     }
 
     [Fact]
+    public async Task WaitForFreeSlots_waits_for_that_many_free_slots_or_completion()
+    {
+        var ring = new SpscRingBuffer<int>(8);
+        ring.WriteBatch([1, 2, 3, 4, 5, 6, 7, 8]);
+        bool? result = null;
+        Task waiter = TwoThreads.StartThread(() => result = ring.WaitForFreeSlots(4, CancellationToken.None));
+
+        var taken = new int[3];
+        Assert.Equal(3, ring.TryReadBatch(taken)); // three free: not yet
+        Thread.Sleep(20); // the assertion holds however long this is
+        Assert.False(waiter.IsCompleted);
+
+        Assert.Equal(4, ring.Read()); // four free
+        await waiter.WaitAsync(HangGuard);
+        Assert.True(result);
+
+        Assert.Equal(4, ring.TryWriteBatch([9, 10, 11, 12, 13])); // the four slots it waited for; full again
+        ring.Complete();
+        Assert.False(ring.WaitForFreeSlots(8, CancellationToken.None)); // completed: returns at once, false
+    }
+
+    [Fact]
     public async Task A_blocked_WaitToWrite_returns_true_when_a_slot_frees()
     {
         var ring = new SpscRingBuffer<int>(1);
