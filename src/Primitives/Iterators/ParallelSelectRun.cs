@@ -301,7 +301,7 @@ internal abstract class ParallelSelectRun<TResult>
         {
             // The ring is full: the consumer is the bottleneck. Wait until it has taken half the ring (one wake-up per
             // half ring, not per batch), so this worker does not spin against the consumer for each batch's room.
-            ring.WaitForFreeSlots(Math.Max(results.Length - written, ring.Capacity / 2), token);
+            ring.WaitForFreeSlots(Math.Min(ring.Capacity, Math.Max(results.Length - written, ring.Capacity / 2)), token);
             ring.WriteBatch(results[written..], token);
         }
 
@@ -325,7 +325,9 @@ internal abstract class ParallelSelectRun<TResult>
     {
         while (written < count)
         {
-            await ring.WaitToWriteAsync(token).ConfigureAwait(false); // only this worker completes its ring
+            // As in Flush: wait for half the ring (or the rest, if more), not for one slot per wake-up. Only this
+            // worker completes its ring, so the wait ends with room or with the token's cancellation.
+            await ring.WaitForFreeSlotsAsync(Math.Min(ring.Capacity, Math.Max(count - written, ring.Capacity / 2)), token).ConfigureAwait(false);
             written += ring.TryWriteBatch(results.AsSpan(offset + written, count - written));
         }
 

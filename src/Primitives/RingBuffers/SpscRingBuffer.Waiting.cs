@@ -91,6 +91,23 @@ public sealed partial class SpscRingBuffer<T>
         return !IsCompleted;
     }
 
+    /// <summary>
+    /// The asynchronous <see cref="WaitForFreeSlots"/>: completes when at least <paramref name="freeSlots"/> slots are
+    /// free, or the ring is completed. It does not spin first: its caller waits for a large part of the ring, which
+    /// the consumer takes a while to free. Producer only.
+    /// </summary>
+    internal ValueTask WaitForFreeSlotsAsync(int freeSlots, CancellationToken cancellationToken)
+    {
+        Debug.Assert(freeSlots > 0 && freeSlots <= _capacity, "1 to Capacity slots");
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        Volatile.Write(ref _spaceNeeded, freeSlots); // release: see WaitForSpace
+        return _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: freeSlots), cancellationToken);
+    }
+
     /// <summary>Completes when the ring has room for an item, or is completed, without blocking a thread.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>True when an item can be written; false when the ring has been completed.</returns>

@@ -50,6 +50,27 @@ public class SpscRingBufferWaitTests
     }
 
     [Fact]
+    public async Task WaitForFreeSlotsAsync_completes_once_that_many_slots_are_free_and_honours_cancellation()
+    {
+        var ring = new SpscRingBuffer<int>(8);
+        ring.WriteBatch([1, 2, 3, 4, 5, 6, 7, 8]);
+        Task waiting = ring.WaitForFreeSlotsAsync(4, CancellationToken.None).AsTask();
+        var taken = new int[3];
+        Assert.Equal(3, ring.TryReadBatch(taken));
+        await Task.Delay(20); // the assertion holds however long this is
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(4, ring.Read());
+        await waiting.WaitAsync(HangGuard);
+
+        Assert.Equal(4, ring.TryWriteBatch([9, 10, 11, 12])); // full again
+        using var cts = new CancellationTokenSource();
+        Task cancelled = ring.WaitForFreeSlotsAsync(2, cts.Token).AsTask();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(HangGuard));
+        Assert.Equal(8, ring.Count); // nothing moved
+    }
+
+    [Fact]
     public async Task A_blocked_WaitToWrite_returns_true_when_a_slot_frees()
     {
         var ring = new SpscRingBuffer<int>(1);

@@ -328,6 +328,7 @@ internal sealed class FaultyParallelSelectEnumerator<T, TResult> : IEnumerator<T
             int written = ring.TryWriteBatch(piece);
             if (written < piece.Length)
             {
+                ring.WaitForFreeSlots(Math.Min(ring.Capacity, Math.Max(piece.Length - written, ring.Capacity / 2)), token); // half the ring, as the original
                 ring.WriteBatch(piece[written..], token);
             }
         }
