@@ -28,7 +28,7 @@ public sealed partial class ForkJoinScope
             while (_queue.TryDequeue(out Action<ForkJoinScope>? task))
             {
                 RunTask(task); // help: this is what keeps nested scopes from deadlocking on a starved pool
-                finished++;
+                finished = CountFinishedInBatches(finished + 1);
             }
 
             CountFinished(finished);

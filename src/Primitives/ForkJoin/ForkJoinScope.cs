@@ -22,7 +22,8 @@ namespace Primitives.ForkJoin;
 //                      scope is finished) it stays 0 and every later Spawn throws. A task is
 //                      subtracted after it ran (or was skipped), never before: each thread that runs
 //                      tasks subtracts how many it ran when it finds the queue empty (before it exits or
-//                      parks), so Pending may over-count for a while but never under-counts.
+//                      parks) and after every CountBatchSize of them, so Pending may over-count by a bounded
+//                      amount for a while but never under-counts.
 //   _counters.Runners  runners launched and not exited; CAS-incremented only below _maxRunners.
 //   _queue             unstarted tasks; any thread enqueues, runners and the joiner dequeue.
 //   _exceptions        immutable linked stack of failures, pushed with a CAS loop, read after Pending == 0.
@@ -98,6 +99,9 @@ namespace Primitives.ForkJoin;
     Justification = "_cancellation never gets a timer or a wait handle (nothing to free), and its one registration, on the outer token, is unregistered when the scope finishes. Disposing it could race with a late outer-token callback that cancels it.")]
 public sealed partial class ForkJoinScope
 {
+    /// <summary>The most finished tasks a thread holds before it subtracts them from Pending.</summary>
+    private const int CountBatchSize = 1024;
+
     private readonly ConcurrentQueue<Action<ForkJoinScope>> _queue = new();
     private readonly CancellationTokenSource _cancellation = new();
     private readonly CancellationToken _token;
@@ -293,7 +297,7 @@ public sealed partial class ForkJoinScope
             while (_queue.TryDequeue(out Action<ForkJoinScope>? task))
             {
                 RunTask(task);
-                finished++;
+                finished = CountFinishedInBatches(finished + 1);
             }
 
             CountFinished(finished);
@@ -321,6 +325,22 @@ public sealed partial class ForkJoinScope
                 InvokeInContext(task, current);
             }
         }
+    }
+
+    /// <summary>
+    /// Subtracts the calling thread's finished tasks from Pending once they reach <see cref="CountBatchSize"/>, so that
+    /// Pending over-counts by a bounded amount even when the queue never empties. Returns the count still held.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int CountFinishedInBatches(int finished)
+    {
+        if (finished < CountBatchSize)
+        {
+            return finished;
+        }
+
+        CountFinished(finished);
+        return 0;
     }
 
     /// <summary>
