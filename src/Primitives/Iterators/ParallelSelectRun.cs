@@ -301,12 +301,15 @@ internal abstract class ParallelSelectRun<TResult>
         {
             // The ring is full: the consumer is the bottleneck. Wait until it has taken half the ring (one wake-up per
             // half ring, not per batch), so this worker does not spin against the consumer for each batch's room.
-            ring.WaitForFreeSlots(Math.Min(ring.Capacity, Math.Max(results.Length - written, ring.Capacity / 2)), token);
+            ring.WaitForFreeSlots(RefillRoom(ring, results.Length - written), token);
             ring.WriteBatch(results[written..], token);
         }
 
         ClearIfReferences(results);
     }
+
+    /// <summary>The free slots a worker with <paramref name="rest"/> results to write waits for in its full ring: half the ring, or the rest if more.</summary>
+    private static int RefillRoom(SpscRingBuffer<TResult> ring, int rest) => Math.Min(ring.Capacity, Math.Max(rest, ring.Capacity / 2));
 
     /// <summary>The asynchronous <see cref="Flush"/>: <paramref name="count"/> results from <paramref name="offset"/>.</summary>
     protected static ValueTask FlushAsync(SpscRingBuffer<TResult> ring, TResult[] results, int offset, int count, CancellationToken token)
@@ -325,9 +328,8 @@ internal abstract class ParallelSelectRun<TResult>
     {
         while (written < count)
         {
-            // As in Flush: wait for half the ring (or the rest, if more), not for one slot per wake-up. Only this
-            // worker completes its ring, so the wait ends with room or with the token's cancellation.
-            await ring.WaitForFreeSlotsAsync(Math.Min(ring.Capacity, Math.Max(count - written, ring.Capacity / 2)), token).ConfigureAwait(false);
+            // As in Flush. Only this worker completes its ring, so the wait ends with room or with the token's cancellation.
+            await ring.WaitForFreeSlotsAsync(RefillRoom(ring, count - written), token).ConfigureAwait(false);
             written += ring.TryWriteBatch(results.AsSpan(offset + written, count - written));
         }
 

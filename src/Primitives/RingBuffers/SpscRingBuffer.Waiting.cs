@@ -70,12 +70,7 @@ public sealed partial class SpscRingBuffer<T>
     /// <returns>True when an item can be written; false when the ring has been completed.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     /// <remarks>Thread safety: the producer only (the room it reports stays until the producer writes).</remarks>
-    public bool WaitToWrite(CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        WaitForSpace(1, cancellationToken);
-        return !IsCompleted;
-    }
+    public bool WaitToWrite(CancellationToken cancellationToken = default) => WaitForFreeSlots(1, cancellationToken);
 
     /// <summary>
     /// Waits until at least <paramref name="freeSlots"/> slots are free, or the ring is completed: spins briefly,
@@ -104,8 +99,7 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        Volatile.Write(ref _spaceNeeded, freeSlots); // release: see WaitForSpace
-        return _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: freeSlots), cancellationToken);
+        return WaitForSpaceAsync(freeSlots, cancellationToken);
     }
 
     /// <summary>Completes when the ring has room for an item, or is completed, without blocking a thread.</summary>
@@ -213,11 +207,11 @@ public sealed partial class SpscRingBuffer<T>
         _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
     }
 
-    /// <summary>Producer: the asynchronous wait for one free slot.</summary>
-    private ValueTask WaitForSpaceAsync(CancellationToken cancellationToken)
+    /// <summary>Producer: the asynchronous wait until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
+    private ValueTask WaitForSpaceAsync(int needed, CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _spaceNeeded, 1); // release: see WaitForSpace
-        return _spaceAvailable.WaitAsync(s_canWrite, this, cancellationToken);
+        Volatile.Write(ref _spaceNeeded, needed); // release: see WaitForSpace
+        return _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
     }
 
     /// <summary>
@@ -281,7 +275,7 @@ public sealed partial class SpscRingBuffer<T>
 
     private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
     {
-        await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
+        await WaitForSpaceAsync(1, cancellationToken).ConfigureAwait(false);
         return !IsCompleted;
     }
 
@@ -289,7 +283,7 @@ public sealed partial class SpscRingBuffer<T>
     {
         do
         {
-            await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
+            await WaitForSpaceAsync(1, cancellationToken).ConfigureAwait(false);
         }
         while (!TryWrite(item)); // throws (faulting the task) once completed
     }

@@ -7,9 +7,10 @@ namespace Primitives.CoyoteTests.ForkJoin.Twins;
 /// <summary>
 /// Seeded-bug twin of <c>Primitives.ForkJoin.ForkJoinScope</c>: the algorithm of the explicit form
 /// (Spawn, runners, Join, JoinAsync, failures), copied from src/Primitives/ForkJoin/ForkJoinScope.cs and
-/// ForkJoinScope.Joining.cs (batched completion counts) without argument checks, padding, execution-context flow,
-/// the interim count flush every 1024 tasks (these tests run a handful) or the outer token, with one switchable fault (<see cref="ScopeFault"/>). With
-/// <see cref="ScopeFault.None"/> it behaves like the original; keep it in sync when the original changes.
+/// ForkJoinScope.Joining.cs (batched completion counts) without argument checks, padding, execution-context
+/// flow, the interim count flush every 1024 tasks (these tests run a handful) or the outer token, with one
+/// switchable fault (<see cref="ScopeFault"/>). With <see cref="ScopeFault.None"/> it behaves like the
+/// original; keep it in sync when the original changes.
 /// See the original for the design note and the orderings.
 /// </summary>
 internal sealed class FaultyForkJoinScope : IScope
