@@ -6,6 +6,7 @@ using Microsoft.Coyote;
 using Microsoft.Coyote.Logging;
 using Microsoft.Coyote.Rewriting;
 using Microsoft.Coyote.SystematicTesting;
+using Primitives.Internal;
 
 namespace Primitives.CoyoteTests.Harness;
 
@@ -67,6 +68,41 @@ public sealed class CoyoteHarness
     public int ExpectBug(Func<Task> test, string expectedInReport, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps, string? variant = null,
         [CallerMemberName] string testName = "", [CallerFilePath] string testFile = "")
         => VerifyBug(config => TestingEngine.Create(config, test), expectedInReport, scale, maxSteps, Id(testFile, testName, variant));
+
+    /// <summary>
+    /// Explores <paramref name="test"/> with the seeded fault <paramref name="fault"/> turned on in the library's
+    /// real code (the fault build, see docs/coyote.md); fails the xUnit test unless Coyote reports a bug whose
+    /// report contains <paramref name="expectedInReport"/>. The calling test must carry
+    /// <c>[SeededFault(fault)]</c>.
+    /// </summary>
+    /// <returns>The number of iterations Coyote needed to find the bug.</returns>
+    internal int ExpectFault(FaultId fault, Action test, string expectedInReport, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps, string? variant = null,
+        [CallerMemberName] string testName = "", [CallerFilePath] string testFile = "")
+        => WithFault(fault, testName, () => ExpectBug(test, expectedInReport, scale, maxSteps, variant, testName, testFile));
+
+    /// <inheritdoc cref="ExpectFault(FaultId, Action, string, double, int, string?, string, string)"/>
+    internal int ExpectFault(FaultId fault, Func<Task> test, string expectedInReport, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps, string? variant = null,
+        [CallerMemberName] string testName = "", [CallerFilePath] string testFile = "")
+        => WithFault(fault, testName, () => ExpectBug(test, expectedInReport, scale, maxSteps, variant, testName, testFile));
+
+    private static int WithFault(FaultId fault, string testName, Func<int> explore)
+    {
+        Assert.True(fault != FaultId.None, "ExpectFault needs a fault; use Run for the code as shipped.");
+        bool marked = typeof(CoyoteHarness).Assembly.GetTypes()
+            .SelectMany(type => type.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly))
+            .Any(method => method.Name == testName && method.GetCustomAttributes(typeof(SeededFaultAttribute), false).Cast<SeededFaultAttribute>().Any(mark => mark.Fault == fault));
+        Assert.True(marked, $"{testName} turns on {fault} but is not marked [SeededFault(FaultId.{fault})]: the coverage check would not count it.");
+        Assert.True(Fault.Active == FaultId.None, $"{Fault.Active} is still active from another test.");
+        Fault.Active = fault;
+        try
+        {
+            return explore();
+        }
+        finally
+        {
+            Fault.Active = FaultId.None;
+        }
+    }
 
     /// <summary>Replays a trace (the text of a .trace file) once; returns the bug reports it reproduced.</summary>
     /// <remarks>Used by the harness's own tests; for replaying from the command line see PRIMITIVES_COYOTE_REPLAY.</remarks>

@@ -2,6 +2,7 @@ using Microsoft.Coyote.Random;
 using Microsoft.Coyote.Specifications;
 using Primitives.CoyoteTests.Harness;
 using Primitives.CoyoteTests.Iterators.Twins;
+using Primitives.Internal;
 using Primitives.Iterators;
 
 namespace Primitives.CoyoteTests.Iterators;
@@ -98,8 +99,9 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         _coyote.Run(() => CancellationBody(Library), Scale, MaxSteps);
 
     [Fact]
-    public void Twin_ignoring_the_callers_token_is_found() =>
-        _coyote.ExpectBug(() => CancellationBody(new FaultyParallelSelect(IteratorFault.UnlinkedCancellation)), "did not end the iteration", Scale, MaxSteps);
+    [SeededFault(FaultId.IteratorUnlinkedCancellation)]
+    public void Ignoring_the_callers_token_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorUnlinkedCancellation, () => CancellationBody(Library), "did not end the iteration", Scale, MaxSteps);
 
     private static IEnumerable<int> ArraySource(int count) => Enumerable.Range(0, count).ToArray();
 

@@ -113,6 +113,12 @@ internal abstract class ParallelSelectRun<TResult>
         State = RunState.Running;
         _enumeratorToken = enumeratorToken;
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, enumeratorToken);
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorUnlinkedCancellation))
+        {
+            _cancellation = new CancellationTokenSource(); // SEEDED FAULT: the caller's tokens reach neither workers nor waits
+        }
+#endif
         _token = _cancellation.Token;
         _token.ThrowIfCancellationRequested();
 

@@ -1,0 +1,102 @@
+#if PRIMITIVES_FAULTS
+namespace Primitives.Internal;
+
+/// <summary>
+/// Every seeded fault of the library: a deliberate bug that a fault point in the real source turns on in the
+/// fault build (see <see cref="Fault"/>), and that at least one Coyote test must find (the suite fails when an id
+/// has no test marked with it). Grouped by primitive; each names the invariant that breaks.
+/// </summary>
+internal enum FaultId
+{
+    /// <summary>The code as shipped.</summary>
+    None,
+
+    // --- RingBuffers/SpscRingBuffer ---
+
+    /// <summary>TryWrite releases the tail before storing the item in its slot (order).</summary>
+    RingPublishBeforeStore,
+
+    /// <summary>TryRead releases the head before loading the item out of its slot (order).</summary>
+    RingReleaseHeadBeforeLoad,
+
+    /// <summary>The batch write releases the tail before copying the items into their slots (order).</summary>
+    RingBatchPublishBeforeCopy,
+
+    /// <summary>The producer never refreshes its cached head: once the cache says full, it stays full (hang).</summary>
+    RingNeverRefreshCachedHead,
+
+    /// <summary>The consumer wakes a parked producer only when the free space exceeds what it waits for (lost wake-up).</summary>
+    RingNotifySpaceOffByOne,
+
+    /// <summary>Complete() wakes the producer's gate but not the consumer's (lost wake-up).</summary>
+    RingNoWakeOnComplete,
+
+    /// <summary>WaitToRead reports completion while items written before it remain (items lost).</summary>
+    RingCompletionBeforeItems,
+
+    // --- Internal/WaitGate ---
+
+    /// <summary>The waiter re-checks the condition before announcing itself (lost wake-up).</summary>
+    GateAnnounceAfterRecheck,
+
+    /// <summary>NotifyAll pulses the monitor but does not complete the async waiters' signal (lost wake-up).</summary>
+    GateNoAsyncWake,
+
+    /// <summary>The waiter does not register for cancellation: a cancelled, parked waiter is never woken.</summary>
+    GateIgnoreCancellation,
+
+    // --- Registry/TaskRegistry ---
+
+    /// <summary>Publish stores the slot's tag before its owner: the consumer can read a stale owner.</summary>
+    RegistryTagBeforeOwner,
+
+    /// <summary>Claim lets a number through one past the window: a slot still in use is reused.</summary>
+    RegistryWindowOffByOne,
+
+    /// <summary>TryStop compares and then stores without a CAS: a higher stop can overwrite a lower one.</summary>
+    RegistryStopWithoutCas,
+
+    /// <summary>Publish does not wake the consumer: a consumer that parked waits forever.</summary>
+    RegistryPublishWithoutWake,
+
+    // --- ForkJoin/ForkJoinScope ---
+
+    /// <summary>A task is counted finished before it runs: the join can return while it still runs.</summary>
+    ScopeCountBeforeRun,
+
+    /// <summary>Exceptions are pushed with a read and a store instead of a CAS: a concurrent push is lost.</summary>
+    ScopePushWithoutCas,
+
+    /// <summary>A runner that finds the queue empty exits without re-checking it: a task can be stranded.</summary>
+    ScopeRunnerExitWithoutRecheck,
+
+    /// <summary>The joiner parks before subtracting the tasks it ran itself: it waits for itself.</summary>
+    ScopeJoinerParksBeforeCounting,
+
+    // --- Iterators/ParallelSelect ---
+
+    /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>
+    IteratorReadPastChunkEnd,
+
+    /// <summary>A worker publishes a chunk's owner before its length: the consumer may read a stale length (order).</summary>
+    IteratorPublishOwnerBeforeLength,
+
+    /// <summary>A throwing selector still counts a result slot: a stale result is yielded before the exception (fail-fast prefix).</summary>
+    IteratorCountFailingSlot,
+
+    /// <summary>A failure on chunk n is recorded at n - 1: results before the failing item are lost (fail-fast prefix).</summary>
+    IteratorStopAtPreviousChunk,
+
+    /// <summary>Shutdown disposes the source before joining the workers: a worker may still read it (early disposal).</summary>
+    IteratorDisposeSourceBeforeJoin,
+
+    /// <summary>Shutdown does not cancel the workers' token: a worker parked on a full ring is never woken (early disposal).</summary>
+    IteratorNoCancelOnShutdown,
+
+    /// <summary>A worker's batch is not capped at the ring's capacity: it holds a whole chunk unpublished (buffer bound).</summary>
+    IteratorUncappedWorkerBatch,
+
+    /// <summary>The run's token source is not linked to the options' token: cancelling it does not end the iteration.</summary>
+    IteratorUnlinkedCancellation,
+}
+#endif
