@@ -98,5 +98,8 @@ internal enum FaultId
 
     /// <summary>The run's token source is not linked to the options' token: cancelling it does not end the iteration.</summary>
     IteratorUnlinkedCancellation,
+
+    /// <summary>A chunk cut short by a source failure is published with only the items read: the consumer moves past it (fail-fast, lost failure).</summary>
+    IteratorFailedChunkWithoutMark,
 }
 #endif

@@ -25,20 +25,29 @@ internal readonly record struct AsyncChunk<T>(long Number, T[]? Items, int Offse
 /// <see cref="DisposeEnumeratorAsync"/> once, by the consumer, after every worker was joined.</remarks>
 internal abstract class AsyncChunkSource<T>
 {
-    private readonly TaskRegistry? _orderedRegistry;
+    private readonly TaskRegistry _registry;
 
-    protected AsyncChunkSource(TaskRegistry? orderedRegistry) => _orderedRegistry = orderedRegistry;
+    protected AsyncChunkSource(TaskRegistry registry, bool ordered)
+    {
+        _registry = registry;
+        IsOrdered = ordered;
+    }
 
     /// <summary>The number of chunks when known up front; otherwise <see cref="long.MaxValue"/>.</summary>
     internal abstract long KnownChunkCount { get; }
 
     /// <summary>Creates the source for an <see cref="IEnumerable{T}"/> or <see cref="IAsyncEnumerable{T}"/>. Consumer.</summary>
-    internal static AsyncChunkSource<T> Create(object source, int chunkSize, TaskRegistry? orderedRegistry, CancellationToken cancellationToken) => source switch
+    /// <param name="source">The user's sequence.</param>
+    /// <param name="count">Its length when it is a list (read once, by the caller), or -1.</param>
+    /// <param name="chunkSize">See <see cref="ChunkSource{T}.Create"/>.</param>
+    /// <param name="registry">The run's registry.</param>
+    /// <param name="ordered">Whether chunk numbers are registry task numbers.</param>
+    /// <param name="cancellationToken">Passed to an asynchronous source's enumerator.</param>
+    internal static AsyncChunkSource<T> Create(object source, long count, int chunkSize, TaskRegistry registry, bool ordered, CancellationToken cancellationToken) => source switch
     {
-        IEnumerable<T> sequence when ChunkSizing.TryGetCount(sequence) >= 0 =>
-            new ListSource(new ListChunkSource<T>(sequence, (int)ChunkSizing.TryGetCount(sequence), chunkSize, orderedRegistry), orderedRegistry),
-        IAsyncEnumerable<T> sequence => new SequenceSource(sequence.GetAsyncEnumerator(cancellationToken), chunkSize, orderedRegistry),
-        _ => new SequenceSource(new SyncEnumeratorAdapter(((IEnumerable<T>)source).GetEnumerator()), chunkSize, orderedRegistry),
+        IEnumerable<T> list when count >= 0 => new ListSource(new ListChunkSource<T>(list, (int)count, chunkSize, registry, ordered), registry, ordered),
+        IAsyncEnumerable<T> sequence => new SequenceSource(sequence.GetAsyncEnumerator(cancellationToken), chunkSize, registry, ordered),
+        _ => new SequenceSource(new SyncEnumeratorAdapter(((IEnumerable<T>)source).GetEnumerator()), chunkSize, registry, ordered),
     };
 
     /// <summary>
@@ -51,19 +60,23 @@ internal abstract class AsyncChunkSource<T>
     internal virtual ValueTask DisposeEnumeratorAsync() => default;
 
     /// <summary>The next chunk number in ordered mode: the registry's (may wait for a window slot).</summary>
-    protected ValueTask<long> ClaimOrderedAsync(CancellationToken cancellationToken) => _orderedRegistry!.ClaimAsync(cancellationToken);
+    protected ValueTask<long> ClaimOrderedAsync(CancellationToken cancellationToken) => _registry.ClaimAsync(cancellationToken);
 
-    protected bool IsOrdered => _orderedRegistry is not null;
+    /// <summary>Whether chunk numbers are registry task numbers.</summary>
+    protected bool IsOrdered { get; }
+
+    /// <summary>Whether the run stopped: no chunk numbered later is needed (see <see cref="ChunkSource{T}"/>). Worker.</summary>
+    protected bool IsStopped(CancellationToken cancellationToken) => _registry.IsStopped || cancellationToken.IsCancellationRequested;
 
     /// <summary>Arrays and lists: the number, then a slice, with no lock.</summary>
-    private sealed class ListSource(ListChunkSource<T> list, TaskRegistry? orderedRegistry) : AsyncChunkSource<T>(orderedRegistry)
+    private sealed class ListSource(ListChunkSource<T> list, TaskRegistry registry, bool ordered) : AsyncChunkSource<T>(registry, ordered)
     {
         internal override long KnownChunkCount => list.KnownChunkCount;
 
         internal override async ValueTask<AsyncChunk<T>> TryClaimAsync(StrongBox<T[]?> scratch, CancellationToken cancellationToken)
         {
             long number = IsOrdered ? await ClaimOrderedAsync(cancellationToken).ConfigureAwait(false) : list.NextUnorderedChunkNumber();
-            return list.TrySlice(number, ref scratch.Value, out T[]? items, out int offset, out int count, out Exception? error)
+            return list.TrySlice(number, ref scratch.Value, out T[]? items, out int offset, out int count, out Exception? error, cancellationToken)
                 ? new AsyncChunk<T>(number, items, offset, count, error)
                 : AsyncChunk<T>.None;
         }
@@ -71,7 +84,7 @@ internal abstract class AsyncChunkSource<T>
 
     /// <summary>Other sequences: one worker at a time reads the shared enumerator into its scratch buffer.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "Disposed in DisposeEnumeratorAsync, once, after the workers were joined.")]
-    private sealed class SequenceSource(IAsyncEnumerator<T> enumerator, int chunkSize, TaskRegistry? orderedRegistry) : AsyncChunkSource<T>(orderedRegistry)
+    private sealed class SequenceSource(IAsyncEnumerator<T> enumerator, int chunkSize, TaskRegistry registry, bool ordered) : AsyncChunkSource<T>(registry, ordered)
     {
         private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -99,8 +112,19 @@ internal abstract class AsyncChunkSource<T>
                 Exception? error = null;
                 try
                 {
-                    while (read < size && await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    while (read < size)
                     {
+                        if (read % ChunkSource<T>.StopCheckInterval == 0 && IsStopped(cancellationToken))
+                        {
+                            _ended = true; // the run stopped: this chunk would be numbered above the stop; read no more
+                            return AsyncChunk<T>.None;
+                        }
+
+                        if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                        {
+                            break;
+                        }
+
                         buffer[read++] = enumerator.Current;
                     }
 
@@ -135,8 +159,14 @@ internal abstract class AsyncChunkSource<T>
 
         internal override async ValueTask DisposeEnumeratorAsync()
         {
-            await enumerator.DisposeAsync().ConfigureAwait(false);
-            _gate.Dispose();
+            try
+            {
+                await enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _gate.Dispose(); // even when the user's DisposeAsync throws
+            }
         }
     }
 

@@ -27,16 +27,18 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
 
     private async ValueTask<bool> MoveNextSlowAsync()
     {
-        if (State != RunState.Running)
+        if (State == RunState.Finished)
         {
-            if (State == RunState.Finished || !await StartAsync().ConfigureAwait(false))
-            {
-                return false;
-            }
+            return false;
         }
 
         try
         {
+            if (State == RunState.NotStarted && !await StartAsync().ConfigureAwait(false))
+            {
+                return false; // nothing to do; StartAsync shut the run down
+            }
+
             while (true)
             {
                 SpscRingBuffer<TResult>? ring = TryRefill(out long chunk);
@@ -53,14 +55,14 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                 }
                 else if (chunk == long.MaxValue || !await AwaitOwnerAsync(chunk).ConfigureAwait(false))
                 {
-                    await ShutdownAsync(stop: false).ConfigureAwait(false);
+                    ThrowIfAny(await ShutdownAsync(stop: false).ConfigureAwait(false)); // the end; a throwing DisposeAsync still surfaces
                     return false;
                 }
             }
         }
         catch (Exception ex)
         {
-            await ShutdownAsync(stop: true).ConfigureAwait(false);
+            await ShutdownAsync(stop: true).ConfigureAwait(false); // completes whatever user code throws in it; the failure that ended the run wins
             ThrowIfCallerCancelled(ex);
             throw;
         }
@@ -80,18 +82,21 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
         return false;
     }
 
-    /// <summary>Builds the pipeline and spawns the workers. Consumer, on the first MoveNextAsync.</summary>
+    /// <summary>
+    /// Builds the pipeline and spawns the workers. Consumer, on the first MoveNextAsync, inside its try: whatever user
+    /// code throws here (a list's Count, the source's GetEnumerator) shuts the run down like any failure.
+    /// </summary>
     private async ValueTask<bool> StartAsync()
     {
         long count = _sourceSequence is IEnumerable<T> sequence ? ChunkSizing.TryGetCount(sequence) : -1;
         int chunkSize = Initialize(count, _enumeratorToken);
-        _source = AsyncChunkSource<T>.Create(_sourceSequence, chunkSize, Options.Unordered ? null : Registry, WorkerToken);
+        _source = AsyncChunkSource<T>.Create(_sourceSequence, count, chunkSize, Registry, ordered: !Options.Unordered, WorkerToken);
         if (StartWorkers(_source.KnownChunkCount, (scope, worker) => scope.SpawnAsync(_ => RunWorkerAsync(worker))))
         {
             return true;
         }
 
-        await ShutdownAsync(stop: false).ConfigureAwait(false);
+        ThrowIfAny(await ShutdownAsync(stop: false).ConfigureAwait(false));
         return false;
     }
 
@@ -128,7 +133,7 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                     continue;
                 }
 
-                PublishChunk(chunk.Number, chunk.Count, worker);
+                PublishChunk(chunk.Number, chunk.Count, failed: chunk.SourceError is not null, worker);
                 results ??= new TResult[WorkerBatchSize];
                 Exception? failure = chunk.SourceError;
                 int pending = 0;
@@ -159,7 +164,7 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
 
                 if (failure is not null)
                 {
-                    Registry.TryStop(chunk.Number, failure); // the consumer yields what is in the ring, then rethrows this
+                    RecordFailure(chunk.Number, failure);
                     return;
                 }
             }
@@ -202,27 +207,27 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
             return false;
         }
 
-        PublishChunk(slot, done, worker);
-        for (int written = 0; written < done; written += ring.Capacity)
-        {
-            await FlushAsync(ring, results, written, Math.Min(ring.Capacity, done - written), token).ConfigureAwait(false);
-        }
-
+        PublishChunk(slot, done, failed: failure is not null, worker);
+        await FlushAsync(ring, results, 0, done, token).ConfigureAwait(false);
         if (failure is not null)
         {
-            Registry.TryStop(slot, failure); // this chunk's results before the failure go out first
+            RecordFailure(slot, failure); // this chunk's results before the failure go out first
             return false;
         }
 
         return true;
     }
 
-    /// <summary>Stops (if asked) and joins every worker, then disposes the source. Consumer; idempotent.</summary>
-    private async ValueTask ShutdownAsync(bool stop)
+    /// <summary>
+    /// Stops (if asked) and joins every worker, then disposes the source, then releases the run's token source.
+    /// Consumer; idempotent. Always runs to the end, whatever user code throws on the way (a callback on the workers'
+    /// token, the source's DisposeAsync), and returns that exception (see <see cref="ParallelSelectRun{TResult}.EndShutdown"/>).
+    /// </summary>
+    private async ValueTask<Exception?> ShutdownAsync(bool stop)
     {
         if (!BeginShutdown(stop))
         {
-            return;
+            return null;
         }
 
         try
@@ -232,17 +237,26 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                 await Scope.JoinAsync().ConfigureAwait(false); // every worker has returned when this completes
             }
         }
-        finally
+        catch (Exception ex)
+        {
+            RecordShutdownError(ex); // a worker failed outside its chunks; every worker has still returned
+        }
+
+        try
         {
             if (_source is not null)
             {
                 await _source.DisposeEnumeratorAsync().ConfigureAwait(false);
             }
-
-            EndShutdown();
         }
+        catch (Exception ex)
+        {
+            RecordShutdownError(ex);
+        }
+
+        return EndShutdown();
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => ShutdownAsync(stop: true);
+    public async ValueTask DisposeAsync() => ThrowIfAny(await ShutdownAsync(stop: true).ConfigureAwait(false));
 }

@@ -15,9 +15,18 @@ namespace Primitives.Iterators;
 /// </remarks>
 internal abstract class ChunkSource<T>
 {
-    private readonly TaskRegistry? _orderedRegistry;
+    /// <summary>Items a reader copies between two checks of <see cref="IsStopped"/>: after a stop, a worker leaves the
+    /// user's enumerator or indexer after at most this many more calls.</summary>
+    internal const int StopCheckInterval = 8;
 
-    protected ChunkSource(TaskRegistry? orderedRegistry) => _orderedRegistry = orderedRegistry;
+    private readonly TaskRegistry _registry;
+    private readonly bool _ordered;
+
+    protected ChunkSource(TaskRegistry registry, bool ordered)
+    {
+        _registry = registry;
+        _ordered = ordered;
+    }
 
     /// <summary>The number of chunks, when the source's length is known up front; otherwise <see cref="long.MaxValue"/>.</summary>
     internal abstract long KnownChunkCount { get; }
@@ -26,14 +35,13 @@ internal abstract class ChunkSource<T>
     /// <param name="source">The user's source.</param>
     /// <param name="chunkSize">The chunk size from <see cref="ChunkSizing.Choose"/>: 0 (only for sources of unknown
     /// length) means chunks that start at one item and double every round of claims.</param>
-    /// <param name="orderedRegistry">The registry that numbers chunks (ordered mode), or null (unordered mode).</param>
-    internal static ChunkSource<T> Create(IEnumerable<T> source, int chunkSize, TaskRegistry? orderedRegistry) => source switch
-    {
-        T[] array => new ListChunkSource<T>(array, array.Length, chunkSize, orderedRegistry),
-        IList<T> list => new ListChunkSource<T>(list, list.Count, chunkSize, orderedRegistry),
-        IReadOnlyList<T> list => new ListChunkSource<T>(list, list.Count, chunkSize, orderedRegistry),
-        _ => new EnumerableChunkSource<T>(source.GetEnumerator(), chunkSize, orderedRegistry),
-    };
+    /// <param name="count">The source's length from <see cref="ChunkSizing.TryGetCount"/> (read once), or -1.</param>
+    /// <param name="registry">The run's registry: it numbers chunks in ordered mode, and says when the run stopped.</param>
+    /// <param name="ordered">Whether chunk numbers are registry task numbers (ordered mode).</param>
+    internal static ChunkSource<T> Create(IEnumerable<T> source, long count, int chunkSize, TaskRegistry registry, bool ordered) =>
+        count >= 0
+            ? new ListChunkSource<T>(source, (int)count, chunkSize, registry, ordered)
+            : new EnumerableChunkSource<T>(source.GetEnumerator(), chunkSize, registry, ordered);
 
     /// <summary>
     /// Claims the next chunk. Worker thread.
@@ -49,9 +57,19 @@ internal abstract class ChunkSource<T>
 
     /// <summary>Takes the next chunk number: the registry's in ordered mode, <paramref name="counter"/>'s otherwise.</summary>
     protected long NextChunkNumber(ref long counter, CancellationToken cancellationToken) =>
-        _orderedRegistry is { } registry
-            ? registry.Claim(cancellationToken)
+        _ordered
+            ? _registry.Claim(cancellationToken)
             : Interlocked.Increment(ref counter) - 1; // unordered: any unique increasing number will do
+
+    /// <summary>Whether the run stopped (a failure, or the consumer's shutdown): no chunk numbered later is needed. Worker.</summary>
+    protected bool IsStopped(CancellationToken cancellationToken) => _registry.IsStopped || cancellationToken.IsCancellationRequested;
+
+    /// <summary>
+    /// Whether chunk <paramref name="chunk"/>, already numbered, is no longer needed: in ordered mode a lower chunk
+    /// stopped the run (a stop above it still needs it), in unordered mode any stop. Worker.
+    /// </summary>
+    protected bool IsAbandoned(long chunk, CancellationToken cancellationToken) =>
+        (_ordered ? _registry.StoppedAt < chunk : _registry.IsStopped) || cancellationToken.IsCancellationRequested;
 
     /// <summary>Ensures <paramref name="scratch"/> holds at least <paramref name="length"/> items.</summary>
     internal static T[] EnsureScratch(ref T[]? scratch, int length)

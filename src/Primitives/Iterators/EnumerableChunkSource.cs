@@ -19,8 +19,8 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
     /// <summary>Next chunk number in unordered mode; only advanced under _lock, but read through Interlocked like the list source.</summary>
     private long _nextChunk;
 
-    internal EnumerableChunkSource(IEnumerator<T> enumerator, int chunkSize, TaskRegistry? orderedRegistry)
-        : base(orderedRegistry)
+    internal EnumerableChunkSource(IEnumerator<T> enumerator, int chunkSize, TaskRegistry registry, bool ordered)
+        : base(registry, ordered)
     {
         _enumerator = enumerator;
         _fixedChunkSize = chunkSize;
@@ -48,8 +48,19 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
             int read = 0;
             try
             {
-                while (read < size && _enumerator.MoveNext())
+                while (read < size)
                 {
+                    if (read % StopCheckInterval == 0 && IsStopped(cancellationToken))
+                    {
+                        _ended = true; // the run stopped: this chunk would be numbered above the stop; read no more
+                        return false;
+                    }
+
+                    if (!_enumerator.MoveNext())
+                    {
+                        break;
+                    }
+
                     buffer[read++] = _enumerator.Current;
                 }
 

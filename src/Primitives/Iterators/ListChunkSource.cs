@@ -19,8 +19,8 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
     /// <summary>Next chunk number in unordered mode; taken with Interlocked.Increment by workers.</summary>
     private long _nextChunk;
 
-    internal ListChunkSource(object list, int count, int chunkSize, TaskRegistry? orderedRegistry)
-        : base(orderedRegistry)
+    internal ListChunkSource(object list, int count, int chunkSize, TaskRegistry registry, bool ordered)
+        : base(registry, ordered)
     {
         _array = list as T[];
         _list = _array is null ? list as IList<T> : null;
@@ -36,7 +36,7 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
     internal override bool TryClaim(ref T[]? scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, CancellationToken cancellationToken)
     {
         chunk = NextChunkNumber(ref _nextChunk, cancellationToken);
-        bool claimed = TrySlice(chunk, ref scratch, out T[]? array, out int offset, out int count, out sourceError);
+        bool claimed = TrySlice(chunk, ref scratch, out T[]? array, out int offset, out int count, out sourceError, cancellationToken);
         items = claimed ? new ReadOnlySpan<T>(array, offset, count) : default;
         return claimed;
     }
@@ -46,9 +46,10 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
 
     /// <summary>
     /// The items of chunk <paramref name="chunk"/>: a range of the source array, or a copy in
-    /// <paramref name="scratch"/> for other lists. False when the chunk is past the end. Worker.
+    /// <paramref name="scratch"/> for other lists. False when the chunk is past the end, or when the run stopped
+    /// before it was copied (the worker then exits). Worker.
     /// </summary>
-    internal bool TrySlice(long chunk, ref T[]? scratch, [NotNullWhen(true)] out T[]? items, out int offset, out int count, out Exception? sourceError)
+    internal bool TrySlice(long chunk, ref T[]? scratch, [NotNullWhen(true)] out T[]? items, out int offset, out int count, out Exception? sourceError, CancellationToken cancellationToken)
     {
         sourceError = null;
         items = null;
@@ -72,6 +73,12 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
         {
             for (; count < length; count++)
             {
+                if (count % StopCheckInterval == 0 && IsAbandoned(chunk, cancellationToken))
+                {
+                    count = 0;
+                    return false; // the run stopped below this chunk: leave the user's indexer now
+                }
+
                 buffer[count] = _list is not null ? _list[start + count] : _readOnlyList![start + count];
             }
         }

@@ -1,4 +1,5 @@
 using Primitives.ForkJoin;
+using Primitives.Internal;
 using Primitives.RingBuffers;
 
 namespace Primitives.Iterators;
@@ -28,16 +29,18 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
     private bool MoveNextSlow()
     {
-        if (State != RunState.Running)
+        if (State == RunState.Finished)
         {
-            if (State == RunState.Finished || !Start())
-            {
-                return false;
-            }
+            return false;
         }
 
         try
         {
+            if (State == RunState.NotStarted && !Start())
+            {
+                return false; // nothing to do; Start shut the run down
+            }
+
             while (true)
             {
                 SpscRingBuffer<TResult>? ring = TryRefill(out long chunk);
@@ -54,14 +57,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 }
                 else if (chunk == long.MaxValue || !AwaitOwner(chunk))
                 {
-                    Shutdown(stop: false);
+                    ThrowIfAny(Shutdown(stop: false)); // the end; a source whose Dispose throws still ends with its exception
                     return false;
                 }
             }
         }
         catch (Exception ex)
         {
-            Shutdown(stop: true);
+            Shutdown(stop: true); // completes whatever user code throws in it; the failure that ended the run wins
             ThrowIfCallerCancelled(ex);
             throw;
         }
@@ -80,13 +83,22 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         return false;
     }
 
-    /// <summary>Builds the pipeline and spawns the workers. Consumer, on the first MoveNext.</summary>
+    /// <summary>
+    /// Builds the pipeline and spawns the workers. Consumer, on the first MoveNext, inside its try: whatever user code
+    /// throws here (a list's Count, the source's GetEnumerator) shuts the run down like any failure.
+    /// </summary>
     private bool Start()
     {
-        int chunkSize = Initialize(ChunkSizing.TryGetCount(_sourceEnumerable));
-        _source = ChunkSource<T>.Create(_sourceEnumerable, chunkSize, Options.Unordered ? null : Registry);
-        return StartWorkers(_source.KnownChunkCount, (scope, worker) => scope.Spawn(_ => RunWorker(worker)))
-            || Shutdown(stop: false);
+        long count = ChunkSizing.TryGetCount(_sourceEnumerable);
+        int chunkSize = Initialize(count);
+        _source = ChunkSource<T>.Create(_sourceEnumerable, count, chunkSize, Registry, ordered: !Options.Unordered);
+        if (StartWorkers(_source.KnownChunkCount, (scope, worker) => scope.Spawn(_ => RunWorker(worker))))
+        {
+            return true;
+        }
+
+        ThrowIfAny(Shutdown(stop: false));
+        return false;
     }
 
     /// <summary>The worker loop. Worker <paramref name="worker"/>; the only producer of its ring.</summary>
@@ -112,7 +124,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                     continue;
                 }
 
-                PublishChunk(chunk, items.Length, worker);
+                PublishChunk(chunk, items.Length, failed: sourceError is not null, worker);
                 results ??= new TResult[WorkerBatchSize];
                 Exception? failure = sourceError;
                 int pending = 0;
@@ -131,8 +143,15 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                             return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
                         }
 
-                        TResult result = selector.Select(items[i]); // not "results[pending++] = ...": that counts a slot before a throw
-                        results[pending++] = result;
+                        int slot = pending;
+#if PRIMITIVES_FAULTS
+                        if (Fault.Is(FaultId.IteratorCountFailingSlot))
+                        {
+                            pending++; // SEEDED FAULT: a throwing selector still counts its slot, and a stale result goes out
+                        }
+#endif
+                        results[slot] = selector.Select(items[i]);
+                        pending = slot + 1; // counted only once the selector returned: a throw leaves it out
                         if (pending == results.Length)
                         {
                             Flush(ring, results, token);
@@ -148,7 +167,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 Flush(ring, results.AsSpan(0, pending), token); // the chunk's results, up to any failure
                 if (failure is not null)
                 {
-                    Registry.TryStop(chunk, failure); // the consumer yields what is in the ring, then rethrows this
+                    RecordFailure(chunk, failure);
                     return;
                 }
             }
@@ -202,44 +221,66 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             return false;
         }
 
-        PublishChunk(slot, done, worker);
-        for (int written = 0; written < done; written += ring.Capacity)
-        {
-            Flush(ring, results.AsSpan(written, Math.Min(ring.Capacity, done - written)), token);
-        }
-
+        PublishChunk(slot, done, failed: failure is not null, worker);
+        Flush(ring, results.AsSpan(0, done), token);
         if (failure is not null)
         {
-            Registry.TryStop(slot, failure); // this chunk's results before the failure go out first
+            RecordFailure(slot, failure); // this chunk's results before the failure go out first
             return false;
         }
 
         return true;
     }
 
-    /// <summary>Stops (if asked) and joins every worker, then disposes the source. Consumer; idempotent.</summary>
-    private bool Shutdown(bool stop)
+    /// <summary>
+    /// Stops (if asked) and joins every worker, then disposes the source, then releases the run's token source.
+    /// Consumer; idempotent. Always runs to the end, whatever user code throws on the way (a callback on the workers'
+    /// token, the source's Dispose), and returns that exception (see <see cref="ParallelSelectRun{TResult}.EndShutdown"/>).
+    /// </summary>
+    private Exception? Shutdown(bool stop)
     {
         if (!BeginShutdown(stop))
         {
-            return false;
+            return null;
         }
 
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorDisposeSourceBeforeJoin))
+        {
+            DisposeSource(); // SEEDED FAULT: workers may still be reading the source
+        }
+#endif
         try
         {
             Scope?.Join(); // every worker has returned when this returns
         }
-        finally
+        catch (Exception ex)
         {
-            _source?.DisposeEnumerator();
-            EndShutdown();
+            RecordShutdownError(ex); // a worker failed outside its chunks; every worker has still returned
         }
 
-        return false;
+#if PRIMITIVES_FAULTS
+        if (!Fault.Is(FaultId.IteratorDisposeSourceBeforeJoin))
+#endif
+        DisposeSource();
+        return EndShutdown();
+    }
+
+    /// <summary>Disposes the user's enumerator, once, keeping its exception. Consumer, after the join.</summary>
+    private void DisposeSource()
+    {
+        try
+        {
+            _source?.DisposeEnumerator();
+        }
+        catch (Exception ex)
+        {
+            RecordShutdownError(ex);
+        }
     }
 
     /// <inheritdoc/>
-    public void Dispose() => Shutdown(stop: true);
+    public void Dispose() => ThrowIfAny(Shutdown(stop: true));
 
     /// <inheritdoc/>
     public void Reset() => throw new NotSupportedException();

@@ -65,6 +65,7 @@ internal abstract class ParallelSelectRun<TResult>
     private int _chunkMask;
     private int _ringCapacity;
     private long _knownChunkCount;
+    private List<Exception>? _shutdownErrors; // consumer-owned: what user code threw during shutdown
 
     /// <summary>Workers still running; the last one to exit closes the registry.</summary>
     private int _activeWorkers;
@@ -110,6 +111,8 @@ internal abstract class ParallelSelectRun<TResult>
     protected int Initialize(long sourceCount, CancellationToken enumeratorToken = default)
     {
         ParallelSelectOptions options = Options;
+        options.CancellationToken.ThrowIfCancellationRequested(); // before linking: the exception carries the caller's token
+        enumeratorToken.ThrowIfCancellationRequested();
         State = RunState.Running;
         _enumeratorToken = enumeratorToken;
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, enumeratorToken);
@@ -152,7 +155,7 @@ internal abstract class ParallelSelectRun<TResult>
         }
 
         int degree = (int)Math.Min(Options.MaxDegreeOfParallelism, sourceChunkCount); // no more workers than chunks
-        _batch = new TResult[WorkerBatchSize];
+        _batch = new TResult[Math.Min(BatchSize, _ringCapacity)];
         _rings = new SpscRingBuffer<TResult>[degree];
         for (int i = 0; i < degree; i++)
         {
@@ -213,7 +216,14 @@ internal abstract class ParallelSelectRun<TResult>
             return null;
         }
 
-        int read = _chunkRing!.TryReadBatch(_batch.AsSpan(0, Math.Min(_remainingInChunk, _batch.Length)));
+        int wanted = Math.Min(_remainingInChunk, _batch.Length);
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorReadPastChunkEnd))
+        {
+            wanted = _batch.Length; // SEEDED FAULT: takes the owner's next chunk's results as this chunk's
+        }
+#endif
+        int read = _chunkRing!.TryReadBatch(_batch.AsSpan(0, wanted));
         if (read == 0)
         {
             return _chunkRing;
@@ -260,11 +270,47 @@ internal abstract class ParallelSelectRun<TResult>
         ThrowHelper.ThrowInvalidOperationException("A parallel select worker stopped without recording why.");
     }
 
-    /// <summary>Records chunk <paramref name="chunk"/>'s length and owner. Worker, before its first result.</summary>
-    protected void PublishChunk(long chunk, int length, int worker)
+    /// <summary>
+    /// Records chunk <paramref name="chunk"/>'s length and owner. Worker, before its first result.
+    /// <paramref name="failed"/>: the chunk ends in a failure already known (the source threw after its
+    /// <paramref name="results"/> items, or, in unordered mode, the selector did). The chunk then counts one result
+    /// more than it will ever deliver, so the consumer, having yielded the results before the failure, waits on the
+    /// ring until this worker records the stop and exits (completing the ring), and rethrows; it never moves past a
+    /// failed chunk, whether or not the stop is recorded yet, and never mistakes it for the end.
+    /// </summary>
+    protected void PublishChunk(long chunk, int results, bool failed, int worker)
     {
+        int length = failed ? results + 1 : results;
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorPublishOwnerBeforeLength))
+        {
+            _registry!.Publish(chunk, worker); // SEEDED FAULT: the consumer may see the owner before the length
+            Volatile.Write(ref _chunkLengths[chunk & _chunkMask], length);
+            return;
+        }
+
+        if (Fault.Is(FaultId.IteratorFailedChunkWithoutMark))
+        {
+            length = results; // SEEDED FAULT: a chunk cut short by a source failure looks complete
+        }
+#endif
         Volatile.Write(ref _chunkLengths[chunk & _chunkMask], length); // release: pairs with the consumer's Volatile.Read in EnterChunk
         _registry!.Publish(chunk, worker); // release: the consumer's WaitForOwner acquires it
+    }
+
+    /// <summary>
+    /// Records <paramref name="failure"/> at <paramref name="chunk"/>, after the chunk's results before it were
+    /// flushed: the lowest failing chunk wins. The worker then exits, which completes its ring. Worker.
+    /// </summary>
+    protected void RecordFailure(long chunk, Exception failure)
+    {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorStopAtPreviousChunk))
+        {
+            chunk = Math.Max(0, chunk - 1); // SEEDED FAULT: the consumer may stop before the failing chunk's first results
+        }
+#endif
+        _registry!.TryStop(chunk, failure); // the consumer yields what is in the ring, then rethrows this
     }
 
     /// <summary>
@@ -294,7 +340,11 @@ internal abstract class ParallelSelectRun<TResult>
     /// takes at once. Publishing item by item would bounce the ring's tail between the two cores on every item
     /// whenever the consumer keeps up.
     /// </summary>
-    protected int WorkerBatchSize => Math.Min(BatchSize, _ringCapacity);
+    protected int WorkerBatchSize =>
+#if PRIMITIVES_FAULTS
+        Fault.Is(FaultId.IteratorUncappedWorkerBatch) ? BatchSize : // SEEDED FAULT: a worker holds more than a ring's worth unpublished
+#endif
+        Math.Min(BatchSize, _ringCapacity);
 
     /// <summary>
     /// Writes all of <paramref name="results"/> to the worker's ring, waiting for space as needed, then clears
@@ -303,12 +353,13 @@ internal abstract class ParallelSelectRun<TResult>
     protected static void Flush(SpscRingBuffer<TResult> ring, Span<TResult> results, CancellationToken token)
     {
         int written = ring.TryWriteBatch(results);
-        if (written < results.Length)
+        while (written < results.Length)
         {
             // The ring is full: the consumer is the bottleneck. Wait until it has taken half the ring (one wake-up per
             // half ring, not per batch), so this worker does not spin against the consumer for each batch's room.
+            // Then write what fits: results longer than the ring (an unordered chunk) go in pieces.
             ring.WaitForFreeSlots(RefillRoom(ring, results.Length - written), token);
-            ring.WriteBatch(results[written..], token);
+            written += ring.TryWriteBatch(results[written..]);
         }
 
         ClearIfReferences(results);
@@ -369,7 +420,8 @@ internal abstract class ParallelSelectRun<TResult>
 
     /// <summary>
     /// First half of shutdown: marks the run finished and, when <paramref name="stop"/>, stops the workers.
-    /// Consumer. Returns false if the run had already finished.
+    /// Consumer. Returns false if the run had already finished. Never throws: an exception from a callback that user
+    /// code registered on the workers' token is kept (<see cref="RecordShutdownError"/>) so that shutdown still ends.
     /// </summary>
     protected bool BeginShutdown(bool stop)
     {
@@ -383,14 +435,38 @@ internal abstract class ParallelSelectRun<TResult>
         if (stop)
         {
             _registry?.TryStop(0, null); // wakes claimers; workers abandon their chunks
-            _cancellation?.Cancel(); // wakes workers parked on full rings
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.IteratorNoCancelOnShutdown))
+            {
+                return true; // SEEDED FAULT: a worker parked on a full ring is never woken, and the join hangs
+            }
+#endif
+            try
+            {
+                _cancellation?.Cancel(); // wakes workers parked on full rings; runs user callbacks on the workers' token
+            }
+            catch (AggregateException callbackErrors)
+            {
+                foreach (Exception error in callbackErrors.InnerExceptions)
+                {
+                    RecordShutdownError(error);
+                }
+            }
         }
 
         return true;
     }
 
-    /// <summary>Last half of shutdown, after the workers were joined. Consumer.</summary>
-    protected void EndShutdown()
+    /// <summary>Keeps an exception that user code threw during shutdown, for <see cref="EndShutdown"/>. Consumer.</summary>
+    protected void RecordShutdownError(Exception error) => (_shutdownErrors ??= []).Add(error);
+
+    /// <summary>
+    /// Last half of shutdown, after the workers were joined and the source disposed: releases the run's token source
+    /// (and with it the registration on the caller's token). Consumer. Returns what user code threw during shutdown
+    /// (null if nothing; the exception itself if one; an <see cref="AggregateException"/> if several), for the caller
+    /// to throw when the enumeration has no failure of its own to report.
+    /// </summary>
+    protected Exception? EndShutdown()
     {
         Debug.Assert(Scope is null || Volatile.Read(ref _activeWorkers) == 0, $"workers still active after join: {_activeWorkers}");
         _cancellation?.Dispose();
@@ -398,6 +474,19 @@ internal abstract class ParallelSelectRun<TResult>
         {
             Array.Clear(_batch);
             Current = default!;
+        }
+
+        List<Exception>? errors = _shutdownErrors;
+        _shutdownErrors = null;
+        return errors is null ? null : errors.Count == 1 ? errors[0] : new AggregateException(errors);
+    }
+
+    /// <summary>Throws <paramref name="error"/> (from <see cref="EndShutdown"/>) with its original stack trace, if any.</summary>
+    protected static void ThrowIfAny(Exception? error)
+    {
+        if (error is not null)
+        {
+            ExceptionDispatchInfo.Throw(error);
         }
     }
 }
