@@ -1,16 +1,15 @@
 using Microsoft.Coyote.Random;
 using Microsoft.Coyote.Specifications;
 using Primitives.CoyoteTests.Harness;
-using Primitives.CoyoteTests.Iterators.Twins;
 using Primitives.Internal;
 using Primitives.Iterators;
 
 namespace Primitives.CoyoteTests.Iterators;
 
 /// <summary>
-/// Systematic tests of the ordered <c>ParallelSelect</c>. Each invariant has twins that run the same body against
-/// <see cref="FaultyParallelSelectEnumerator{T, TResult}"/> with one seeded fault, which Coyote must find.
-/// Workers are launched with Task.Run (see ForkJoin/LaunchWithTasks.cs), so Coyote schedules them.
+/// Systematic tests of the synchronous <c>ParallelSelect</c>, ordered and unordered. Each invariant has tests that
+/// run the same body with a seeded fault turned on in the iterator's real code (<see cref="FaultId"/>), which Coyote
+/// must find. Workers are launched with Task.Run (see ForkJoin/LaunchWithTasks.cs), so Coyote schedules them.
 /// </summary>
 /// <remarks>
 /// The bodies are small (two workers, six to eight items, chunks of one or two, rings of one or two) so that rings
@@ -26,69 +25,74 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
 
     private readonly CoyoteHarness _coyote = new(output);
 
-    private static IParallelSelect Library => LibraryParallelSelect.Instance;
-
     // Invariant (order, array source): the consumer receives f(0), f(1), ..., f(n-1), each once, in that order,
     // under every interleaving (six items in chunks of one, rings of two: a consumer batch can reach past a chunk).
     [Fact]
     public void Order_is_preserved_for_an_array() =>
-        _coyote.Run(() => OrderBody(Library, ArraySource), Scale, MaxSteps);
+        _coyote.Run(() => OrderBody(ArraySource), Scale, MaxSteps);
 
     [Fact]
-    public void Twin_reading_past_the_chunk_end_is_found() =>
-        _coyote.ExpectBug(() => OrderBody(new FaultyParallelSelect(IteratorFault.ReadPastChunkEnd), ArraySource), "out of order", Scale, MaxSteps);
+    [SeededFault(FaultId.IteratorReadPastChunkEnd)]
+    public void Reading_past_the_chunk_end_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorReadPastChunkEnd, () => OrderBody(ArraySource), "out of order", Scale, MaxSteps);
 
     // Invariant (order, non-indexed source read under the lock, growing chunks 1, 1, 1, 1, 2): as above.
     [Fact]
     public void Order_is_preserved_for_a_sequence() =>
-        _coyote.Run(() => OrderBody(Library, SequenceSource), Scale, MaxSteps);
+        _coyote.Run(() => OrderBody(SequenceSource), Scale, MaxSteps);
 
     // (On the array source: with the growing chunks of the sequence, a stale length can also strand a worker whose
     // two-result flush waits for space the consumer never frees, so the fault may show as a deadlock instead.)
     [Fact]
-    public void Twin_publishing_the_owner_before_the_length_is_found() =>
-        _coyote.ExpectBug(() => OrderBody(new FaultyParallelSelect(IteratorFault.PublishOwnerBeforeLength), ArraySource), "out of order", Scale, MaxSteps);
+    [SeededFault(FaultId.IteratorPublishOwnerBeforeLength)]
+    public void Publishing_the_owner_before_the_length_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorPublishOwnerBeforeLength, () => OrderBody(ArraySource), "out of order", Scale, MaxSteps);
 
     // Invariant (fail-fast): the selector throws on items 3 and 4 (chunks of two: chunk 1's second item and
     // chunk 2's first). The consumer receives exactly f(0), f(1), f(2), then item 3's exception (the lowest wins
     // over item 4's, whichever fails first), and no selector call is running once it has.
     [Fact]
     public void Fail_fast_yields_exactly_the_prefix() =>
-        _coyote.Run(() => FailFastBody(Library), Scale, MaxSteps);
+        _coyote.Run(FailFastBody, Scale, MaxSteps);
 
     [Fact]
-    public void Twin_counting_the_failing_slot_is_found() =>
-        _coyote.ExpectBug(() => FailFastBody(new FaultyParallelSelect(IteratorFault.CountFailingSlot)), "fail-fast prefix", Scale, MaxSteps);
+    [SeededFault(FaultId.IteratorCountFailingSlot)]
+    public void Counting_the_failing_slot_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorCountFailingSlot, FailFastBody, "fail-fast prefix", Scale, MaxSteps);
 
     [Fact]
-    public void Twin_stopping_at_the_previous_chunk_is_found() =>
-        _coyote.ExpectBug(() => FailFastBody(new FaultyParallelSelect(IteratorFault.StopAtPreviousChunk)), "fail-fast prefix", Scale, MaxSteps);
+    [SeededFault(FaultId.IteratorStopAtPreviousChunk)]
+    public void Stopping_at_the_previous_chunk_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorStopAtPreviousChunk, FailFastBody, "fail-fast prefix", Scale, MaxSteps);
 
     // Invariant (early disposal): the consumer takes k = 1..3 results (Coyote chooses k) of eight, then disposes.
     // Dispose returns (never hangs, though workers are parked on full rings of one); when it has, no selector call
     // is running or starts later, and the source enumerator was disposed exactly once and not used afterwards.
     [Fact]
     public void Early_disposal_joins_all_workers() =>
-        _coyote.Run(() => EarlyDisposalBody(Library), Scale, MaxSteps);
+        _coyote.Run(EarlyDisposalBody, Scale, MaxSteps);
 
     [Fact]
-    public void Twin_disposing_the_source_before_the_join_is_found() =>
-        _coyote.ExpectBug(() => EarlyDisposalBody(new FaultyParallelSelect(IteratorFault.DisposeSourceBeforeJoin)), "used after it was disposed", Scale, MaxSteps);
+    [SeededFault(FaultId.IteratorDisposeSourceBeforeJoin)]
+    public void Disposing_the_source_before_the_join_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorDisposeSourceBeforeJoin, EarlyDisposalBody, "used after it was disposed", Scale, MaxSteps);
 
     [Fact]
-    public void Twin_not_cancelling_parked_workers_is_found() =>
-        _coyote.ExpectBug(() => EarlyDisposalBody(new FaultyParallelSelect(IteratorFault.NoCancelOnShutdown)), "Deadlock", Scale, MaxSteps);
+    [SeededFault(FaultId.IteratorNoCancelOnShutdown)]
+    public void Not_cancelling_parked_workers_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorNoCancelOnShutdown, EarlyDisposalBody, "Deadlock", Scale, MaxSteps);
 
     // Invariant (buffer bound): counting a result from the start of its selector call until the consumer has
     // taken it, at most degree x BufferSize + (degree + 1) x min(64, BufferSize) results are outstanding
     // (two workers, rings of one, chunks of two: 5).
     [Fact]
     public void Buffer_bound_holds() =>
-        _coyote.Run(() => BufferBoundBody(Library), Scale, MaxSteps);
+        _coyote.Run(BufferBoundBody, Scale, MaxSteps);
 
     [Fact]
-    public void Twin_with_an_uncapped_worker_batch_is_found() =>
-        _coyote.ExpectBug(() => BufferBoundBody(new FaultyParallelSelect(IteratorFault.UncappedWorkerBatch)), "buffer bound exceeded", Scale, MaxSteps);
+    [SeededFault(FaultId.IteratorUncappedWorkerBatch)]
+    public void An_uncapped_worker_batch_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorUncappedWorkerBatch, BufferBoundBody, "buffer bound exceeded", Scale, MaxSteps);
 
     // Invariant (cancellation): the consumer takes one result of six, then cancels the options' token. The
     // iteration goes on to yield only results in input order and then ends with OperationCanceledException for
@@ -96,39 +100,69 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     // and no selector call is running once it has.
     [Fact]
     public void Cancellation_ends_with_OperationCanceledException() =>
-        _coyote.Run(() => CancellationBody(Library), Scale, MaxSteps);
+        _coyote.Run(CancellationBody, Scale, MaxSteps);
 
     [Fact]
     [SeededFault(FaultId.IteratorUnlinkedCancellation)]
     public void Ignoring_the_callers_token_is_found() =>
-        _coyote.ExpectFault(FaultId.IteratorUnlinkedCancellation, () => CancellationBody(Library), "did not end the iteration", Scale, MaxSteps);
+        _coyote.ExpectFault(FaultId.IteratorUnlinkedCancellation, CancellationBody, "did not end the iteration", Scale, MaxSteps);
 
-    private static IEnumerable<int> ArraySource(int count) => Enumerable.Range(0, count).ToArray();
+    // Invariant (unordered mode): every item's result is yielded exactly once (in some order), and the iteration
+    // ends normally only after all of them (six items in chunks of one, rings of one).
+    [Fact]
+    public void Unordered_yields_every_result_once() =>
+        _coyote.Run(UnorderedBody, Scale, MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.IteratorUnorderedChunkNumberWithoutInterlocked)]
+    public void Unordered_chunk_numbers_without_Interlocked_are_found() =>
+        _coyote.ExpectFault(FaultId.IteratorUnorderedChunkNumberWithoutInterlocked, UnorderedBody, "unordered", Scale, MaxSteps);
+
+    internal static IEnumerable<int> ArraySource(int count) => Enumerable.Range(0, count).ToArray();
 
     private static IEnumerable<int> SequenceSource(int count) => new TrackedSequence(count);
 
-    private static ParallelSelectOptions Options(int chunkSize, int bufferSize) => new()
+    internal static ParallelSelectOptions Options(int chunkSize, int bufferSize, bool unordered = false) => new()
     {
         MaxDegreeOfParallelism = 2,
         ChunkSize = chunkSize,
         BufferSize = bufferSize,
+        Unordered = unordered,
     };
 
-    private static void OrderBody(IParallelSelect parallel, Func<int, IEnumerable<int>> source)
+    private static void UnorderedBody()
     {
         const int count = 6;
         var probe = new SelectorProbe();
-        using IEnumerator<int> results = parallel.Select(source(count), probe.Select, Options(chunkSize: 0, bufferSize: 2)).GetEnumerator();
+        var seen = new bool[count];
+        int taken = 0;
+        foreach (int result in ArraySource(count).ParallelSelect(probe.Select, Options(chunkSize: 1, bufferSize: 1, unordered: true)))
+        {
+            int item = result - SelectorProbe.Offset;
+            Specification.Assert(item is >= 0 and < count && !seen[item], $"unordered: result {result} is invented or yielded twice");
+            seen[item] = true;
+            probe.Taken();
+            taken++;
+        }
+
+        Specification.Assert(taken == count, $"unordered: the iteration ended normally after {taken} of {count} results");
+    }
+
+    private static void OrderBody(Func<int, IEnumerable<int>> source)
+    {
+        const int count = 6;
+        var probe = new SelectorProbe();
+        using IEnumerator<int> results = source(count).ParallelSelect(probe.Select, Options(chunkSize: 0, bufferSize: 2)).GetEnumerator();
         int taken = Drain(results, probe, count, "results out of order", out Exception? error);
         Specification.Assert(error is null, $"results out of order or lost: the iteration threw after {taken} results: {error}");
         Specification.Assert(taken == count, $"results out of order or lost: {taken} of {count}");
     }
 
-    private static void FailFastBody(IParallelSelect parallel)
+    private static void FailFastBody()
     {
         const int failing = 3;
         var probe = new SelectorProbe(int.MaxValue, failing, failing + 1);
-        IEnumerator<int> results = parallel.Select(ArraySource(6), probe.Select, Options(chunkSize: 2, bufferSize: 1)).GetEnumerator();
+        IEnumerator<int> results = ArraySource(6).ParallelSelect(probe.Select, Options(chunkSize: 2, bufferSize: 1)).GetEnumerator();
         int taken = Drain(results, probe, 6, "fail-fast prefix wrong", out Exception? error);
         Specification.Assert(taken == failing && ReferenceEquals(error, probe.FailureOf(failing)),
             $"fail-fast prefix wrong: {taken} results, then {error?.Message ?? "no exception"}; expected {failing}, then item {failing}'s exception");
@@ -136,13 +170,13 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         Specification.Assert(probe.Active == 0, $"{probe.Active} selector call(s) still running after the failure was thrown");
     }
 
-    private static void EarlyDisposalBody(IParallelSelect parallel)
+    private static void EarlyDisposalBody()
     {
         const int count = 8;
         int wanted = Generator.Create().NextInteger(3) + 1;
         var source = new TrackedSequence(count);
         var probe = new SelectorProbe();
-        IEnumerator<int> results = parallel.Select(source, probe.Select, Options(chunkSize: 1, bufferSize: 1)).GetEnumerator();
+        IEnumerator<int> results = source.ParallelSelect(probe.Select, Options(chunkSize: 1, bufferSize: 1)).GetEnumerator();
         int taken = Drain(results, probe, wanted, "early disposal: results out of order", out Exception? error);
         Specification.Assert(taken == wanted && error is null, $"early disposal: {taken} of {wanted} results before disposing, error {error}");
         results.Dispose();
@@ -153,13 +187,13 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         Specification.Assert(source.Disposals == 1, $"a second Dispose disposed the source again: {source.Disposals} times");
     }
 
-    private static void CancellationBody(IParallelSelect parallel)
+    private static void CancellationBody()
     {
         const int count = 6;
         using var cancellation = new CancellationTokenSource();
         var probe = new SelectorProbe();
         ParallelSelectOptions options = new() { MaxDegreeOfParallelism = 2, ChunkSize = 1, BufferSize = 1, CancellationToken = cancellation.Token };
-        using IEnumerator<int> results = parallel.Select(ArraySource(count), probe.Select, options).GetEnumerator();
+        using IEnumerator<int> results = ArraySource(count).ParallelSelect(probe.Select, options).GetEnumerator();
         int taken = Drain(results, probe, 1, "cancellation: results out of order", out Exception? error);
         Specification.Assert(taken == 1 && error is null, $"cancellation: {taken} results before cancelling, error {error}");
         cancellation.Cancel();
@@ -171,7 +205,7 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         Specification.Assert(probe.Active == 0, $"{probe.Active} selector call(s) still running after the cancellation was thrown");
     }
 
-    private static void BufferBoundBody(IParallelSelect parallel)
+    private static void BufferBoundBody()
     {
         const int count = 8;
         const int degree = 2;
@@ -179,7 +213,7 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         const int bound = (degree * bufferSize) + ((degree + 1) * bufferSize); // min(64, BufferSize) = BufferSize here
         var probe = new SelectorProbe(bound);
         ParallelSelectOptions options = Options(chunkSize: 2, bufferSize);
-        using IEnumerator<int> results = parallel.Select(ArraySource(count), probe.Select, options).GetEnumerator();
+        using IEnumerator<int> results = ArraySource(count).ParallelSelect(probe.Select, options).GetEnumerator();
         int taken = Drain(results, probe, count, "buffer bound body: results out of order", out Exception? error);
         Specification.Assert(taken == count && error is null, $"buffer bound body: {taken} of {count} results, error {error}");
     }
@@ -189,7 +223,7 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     /// the end or at an exception (returned in <paramref name="error"/>). Returns the position reached.
     /// <paramref name="failure"/> opens the message of a result out of order.
     /// </summary>
-    private static int Drain(IEnumerator<int> results, SelectorProbe probe, int max, string failure, out Exception? error, int first = 0)
+    internal static int Drain(IEnumerator<int> results, SelectorProbe probe, int max, string failure, out Exception? error, int first = 0)
     {
         error = null;
         int taken = first;

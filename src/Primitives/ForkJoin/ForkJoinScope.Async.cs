@@ -30,12 +30,25 @@ public sealed partial class ForkJoinScope
 
         // This spawned task is still counted in Pending, so Pending > 0 and one more hold is always allowed.
         Interlocked.Increment(ref _counters.Pending); // hold while the task runs: pairs with the decrement in FinishAsync
-        running.ContinueWith(
-            static (completed, state) => ((ForkJoinScope)state!).FinishAsync(completed),
-            this,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        _ = FinishWhenDoneAsync(running);
+    }
+
+    /// <summary>
+    /// Waits for a spawned asynchronous task, then records its outcome and drops its hold. An await rather than
+    /// <c>ContinueWith</c>: a systematic tester (Coyote) controls awaits but not <c>ContinueWith</c>.
+    /// </summary>
+    private async Task FinishWhenDoneAsync(Task running)
+    {
+        try
+        {
+            await running.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Recorded from the task itself in FinishAsync: all of its exceptions, not only the first one await rethrows.
+        }
+
+        FinishAsync(running);
     }
 
     private void FinishAsync(Task completed)

@@ -101,5 +101,11 @@ internal enum FaultId
 
     /// <summary>A chunk cut short by a source failure is published with only the items read: the consumer moves past it (fail-fast, lost failure).</summary>
     IteratorFailedChunkWithoutMark,
+
+    /// <summary>Unordered mode takes chunk numbers with a read and a write instead of an Interlocked increment: a chunk is computed twice or skipped.</summary>
+    IteratorUnorderedChunkNumberWithoutInterlocked,
+
+    /// <summary>An exception from a callback on the workers' token escapes shutdown: workers are not joined and the source is not disposed.</summary>
+    IteratorCallbackErrorAbortsShutdown,
 }
 #endif

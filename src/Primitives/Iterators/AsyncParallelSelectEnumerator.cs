@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Primitives.Internal;
 using Primitives.RingBuffers;
 
 namespace Primitives.Iterators;
@@ -230,6 +231,12 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
             return null;
         }
 
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorDisposeSourceBeforeJoin))
+        {
+            await DisposeSourceAsync().ConfigureAwait(false); // SEEDED FAULT: workers may still be reading the source
+        }
+#endif
         try
         {
             if (Scope is not null)
@@ -242,6 +249,16 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
             RecordShutdownError(ex); // a worker failed outside its chunks; every worker has still returned
         }
 
+#if PRIMITIVES_FAULTS
+        if (!Fault.Is(FaultId.IteratorDisposeSourceBeforeJoin))
+#endif
+        await DisposeSourceAsync().ConfigureAwait(false);
+        return EndShutdown();
+    }
+
+    /// <summary>Disposes the user's enumerator, once, keeping its exception. Consumer, after the join.</summary>
+    private async ValueTask DisposeSourceAsync()
+    {
         try
         {
             if (_source is not null)
@@ -253,8 +270,6 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
         {
             RecordShutdownError(ex);
         }
-
-        return EndShutdown();
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,4 @@
+using Primitives.Internal;
 using Primitives.Registry;
 
 namespace Primitives.Iterators;
@@ -56,10 +57,23 @@ internal abstract class ChunkSource<T>
     internal abstract bool TryClaim(ref T[]? scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, CancellationToken cancellationToken);
 
     /// <summary>Takes the next chunk number: the registry's in ordered mode, <paramref name="counter"/>'s otherwise.</summary>
-    protected long NextChunkNumber(ref long counter, CancellationToken cancellationToken) =>
-        _ordered
-            ? _registry.Claim(cancellationToken)
-            : Interlocked.Increment(ref counter) - 1; // unordered: any unique increasing number will do
+    protected long NextChunkNumber(ref long counter, CancellationToken cancellationToken)
+    {
+        if (_ordered)
+        {
+            return _registry.Claim(cancellationToken);
+        }
+
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorUnorderedChunkNumberWithoutInterlocked))
+        {
+            long taken = Volatile.Read(ref counter); // SEEDED FAULT: read, then write: two workers can take the same chunk
+            Volatile.Write(ref counter, taken + 1);
+            return taken;
+        }
+#endif
+        return Interlocked.Increment(ref counter) - 1; // unordered: any unique increasing number will do; pairs with the other workers' increments
+    }
 
     /// <summary>Whether the run stopped (a failure, or the consumer's shutdown): no chunk numbered later is needed. Worker.</summary>
     protected bool IsStopped(CancellationToken cancellationToken) => _registry.IsStopped || cancellationToken.IsCancellationRequested;

@@ -42,7 +42,7 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
     }
 
     /// <summary>The next chunk number in unordered mode (ordered mode takes the registry's). Worker.</summary>
-    internal long NextUnorderedChunkNumber() => Interlocked.Increment(ref _nextChunk) - 1; // any unique increasing number will do
+    internal long NextUnorderedChunkNumber() => NextChunkNumber(ref _nextChunk, CancellationToken.None);
 
     /// <summary>
     /// The items of chunk <paramref name="chunk"/>: a range of the source array, or a copy in

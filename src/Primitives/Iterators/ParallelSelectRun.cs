@@ -447,6 +447,12 @@ internal abstract class ParallelSelectRun<TResult>
             }
             catch (AggregateException callbackErrors)
             {
+#if PRIMITIVES_FAULTS
+                if (Fault.Is(FaultId.IteratorCallbackErrorAbortsShutdown))
+                {
+                    throw; // SEEDED FAULT: shutdown stops half way
+                }
+#endif
                 foreach (Exception error in callbackErrors.InnerExceptions)
                 {
                     RecordShutdownError(error);
