@@ -30,8 +30,10 @@ namespace Primitives.Iterators;
 /// throttles the workers.</para>
 /// <para><b>Errors.</b> If the selector throws on item i, the enumeration yields exactly the results of the items
 /// before i, then throws that exception (same object, original stack trace). Workers stop taking items promptly.
-/// With several failures, the one at the lowest index wins, every run. An exception from the source enumerator is
-/// treated the same way, at its position. To keep going past errors, return a result value instead of throwing
+/// With several failures, the one at the lowest index wins, every run. An exception from the source (its enumerator,
+/// or a list's indexer) is treated the same way, at its position; one from the source's <c>Dispose</c> or from a
+/// callback on the selector's token is thrown after shutdown completes, unless another failure ended the run first
+/// (see docs/parallel-select.md, "Shutdown"). To keep going past errors, return a result value instead of throwing
 /// (for example a <c>(TResult? Value, Exception? Error)</c> tuple).</para>
 /// <para><b>Early termination and cancellation.</b> <c>break</c>, <c>Take</c>, <c>First</c> or disposing the
 /// enumerator stops the workers and joins them before <c>Dispose</c> returns, and disposes the source enumerator
