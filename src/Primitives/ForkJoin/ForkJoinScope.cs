@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Primitives.Internal;
@@ -80,7 +79,9 @@ namespace Primitives.ForkJoin;
 /// joins) at a time from the pool, plus the thread that joins,
 /// which runs unstarted tasks of the scope itself while it waits. That is what keeps deeply nested scopes
 /// from deadlocking when the pool has few threads. Tasks run in the <see cref="ExecutionContext"/> that was
-/// current when the scope was opened (AsyncLocal values flow from there, not from each spawner).</para>
+/// current when the scope was opened (AsyncLocal values flow from there, not from each spawner), and
+/// what a task writes to an AsyncLocal never flows back: not to the joining thread, even when the task ran
+/// inline on it, nor to other tasks.</para>
 /// <para><b>Execution order.</b> Unstarted tasks are taken first-in first-out. There is no ordering between
 /// tasks beyond that; a task spawned by another may start before its parent finishes.</para>
 /// <para><b>Exceptions and cancellation.</b> Every exception thrown by the body or a task is kept, and the
@@ -109,6 +110,7 @@ public sealed partial class ForkJoinScope
     private readonly ExecutionContext? _context;
     private readonly WaitGate _gate = new();
     private readonly Runner _runner;
+    private readonly ContextCallback _invokeTask;
     private readonly int _maxRunners;
     private CancellationTokenRegistration _outerRegistration;
     private ExceptionNode? _exceptions;
@@ -124,6 +126,7 @@ public sealed partial class ForkJoinScope
         _outerToken = cancellationToken;
         _context = WorkLauncher.CaptureContext();
         _runner = new Runner(this);
+        _invokeTask = task => Invoke((Action<ForkJoinScope>)task!);
         _counters.Pending = 1; // plain: the scope is not yet visible to any other thread
         if (cancellationToken.CanBeCanceled)
         {
@@ -315,14 +318,18 @@ public sealed partial class ForkJoinScope
     {
         if (!_token.IsCancellationRequested)
         {
-            ExecutionContext? current = _context is null ? null : ExecutionContext.Capture();
-            if (current is null || ReferenceEquals(current, _context))
+            // ExecutionContext.Run gives the thread its own context back afterwards, even when it is the same object
+            // as the one the task ran in: a task's AsyncLocal writes never flow back to the joiner, nor to the next
+            // task on the same runner, wherever it ran. Without a scope context (flow suppressed at Open, or
+            // launching with tasks, where no context crosses threads) the task runs in the thread's own.
+            ExecutionContext? context = _context ?? ExecutionContext.Capture();
+            if (context is null)
             {
-                Invoke(task); // already in the scope's context (the common case), or flow is suppressed here
+                Invoke(task); // flow is suppressed on this thread: there is no context to run in or to restore
             }
             else
             {
-                InvokeInContext(task, current);
+                ExecutionContext.Run(context, _invokeTask, task);
             }
         }
     }
@@ -364,21 +371,6 @@ public sealed partial class ForkJoinScope
         catch (Exception ex)
         {
             RecordFailure(ex);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void InvokeInContext(Action<ForkJoinScope> task, ExecutionContext previous)
-    {
-        Debug.Assert(_context is not null, "only called when the scope captured a context");
-        ExecutionContext.Restore(_context);
-        try
-        {
-            Invoke(task);
-        }
-        finally
-        {
-            ExecutionContext.Restore(previous);
         }
     }
 
