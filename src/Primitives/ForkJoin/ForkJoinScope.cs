@@ -100,8 +100,18 @@ namespace Primitives.ForkJoin;
     Justification = "_cancellation never gets a timer or a wait handle (nothing to free), and its one registration, on the outer token, is unregistered when the scope finishes. Disposing it could race with a late outer-token callback that cancels it.")]
 public sealed partial class ForkJoinScope
 {
+#if PRIMITIVES_FAULTS
+    /// <summary>
+    /// Fault build only: the batch size, in an array element (never a Coyote scheduling point) so that a systematic
+    /// test can lower it and reach the interim count with a handful of tasks. The shipped build has the constant.
+    /// </summary>
+    internal static readonly int[] TestCountBatchSize = [1024];
+
+    private static int CountBatchSize => TestCountBatchSize[0];
+#else
     /// <summary>The most finished tasks a thread holds before it subtracts them from Pending.</summary>
     private const int CountBatchSize = 1024;
+#endif
 
     private readonly ConcurrentQueue<Action<ForkJoinScope>> _queue = new();
     private readonly CancellationTokenSource _cancellation = new();
@@ -305,6 +315,12 @@ public sealed partial class ForkJoinScope
 
             CountFinished(finished);
             Interlocked.Decrement(ref _counters.Runners); // full fence: ordered before the re-check of the queue below
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.ScopeRunnerExitWithoutRecheck))
+            {
+                return; // SEEDED FAULT: a task enqueued by a spawner that saw every runner slot taken is stranded
+            }
+#endif
             if (_queue.IsEmpty || !TryAcquireRunnerSlot())
             {
                 return;
@@ -316,22 +332,34 @@ public sealed partial class ForkJoinScope
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RunTask(Action<ForkJoinScope> task)
     {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ScopeCountBeforeRun))
+        {
+            CountFinished(1); // SEEDED FAULT: counted finished before it runs, so the join may return while it runs
+        }
+#endif
         if (!_token.IsCancellationRequested)
         {
             // ExecutionContext.Run gives the thread its own context back afterwards, even when it is the same object
             // as the one the task ran in: a task's AsyncLocal writes never flow back to the joiner, nor to the next
-            // task on the same runner, wherever it ran. Without a scope context (flow suppressed at Open, or
-            // launching with tasks, where no context crosses threads) the task runs in the thread's own.
-            ExecutionContext? context = _context ?? ExecutionContext.Capture();
+            // task on the same runner, wherever it ran. Without a scope context (flow suppressed at Open) the task
+            // runs in the thread's own, isolated the same way. Launching with tasks, there is none of this (WorkLauncher).
+            ExecutionContext? context = _context ?? WorkLauncher.CaptureContext();
             if (context is null)
             {
-                Invoke(task); // flow is suppressed on this thread: there is no context to run in or to restore
+                Invoke(task); // flow suppressed on this thread, or launching with tasks: no context to run in or to restore
             }
             else
             {
                 ExecutionContext.Run(context, _invokeTask, task);
             }
         }
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ScopeCountBeforeRun))
+        {
+            Interlocked.Increment(ref _counters.Pending); // the fault's other half: the caller still counts this task
+        }
+#endif
     }
 
     /// <summary>
@@ -346,6 +374,13 @@ public sealed partial class ForkJoinScope
             return finished;
         }
 
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ScopeBatchCountWithoutWake))
+        {
+            Interlocked.Add(ref _counters.Pending, -finished); // SEEDED FAULT: "an interim count is never the last", yet it is when a batch ends with the scope's last task: no wake
+            return 0;
+        }
+#endif
         CountFinished(finished);
         return 0;
     }

@@ -73,6 +73,9 @@ internal enum FaultId
     /// <summary>The joiner parks before subtracting the tasks it ran itself: it waits for itself.</summary>
     ScopeJoinerParksBeforeCounting,
 
+    /// <summary>A thread's interim batch subtraction (every CountBatchSize tasks) does not wake the joiner: when the batch ends with the scope's last task, the joiner parks forever.</summary>
+    ScopeBatchCountWithoutWake,
+
     // --- Iterators/ParallelSelect ---
 
     /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>
