@@ -28,7 +28,7 @@ internal abstract class JoinJob
     protected JoinJob(JoinWorker owner)
     {
         _owner = owner;
-        _context = ExecutionContext.Capture(); // the caller's, on its own thread; null if its flow is suppressed
+        _context = WorkLauncher.CaptureContext(); // the caller's, on its own thread; null if its flow is suppressed or launching with tasks
     }
 
     /// <summary>Whether the job has run to completion. Acquire: its result or exception is then visible.</summary>
@@ -63,15 +63,20 @@ internal abstract class JoinJob
     internal void RunStolen()
     {
         // ExecutionContext.Run gives the thief its own context back afterwards, even when it is the same object (an
-        // owner helping in WaitFor). Launching with tasks (Coyote), no context crosses threads: the thief's own.
-        ExecutionContext? context = WorkLauncher.LaunchesWithTasks ? ExecutionContext.Capture() : _context;
-        if (context is null)
+        // owner helping in WaitFor).
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.JoinDoneBeforeResult))
         {
-            RunCaptured(); // flow suppressed: nothing to run in or to restore
+            Volatile.Write(ref _done, 1); // SEEDED FAULT: done before the result is stored: the owner may read a default result
+        }
+#endif
+        if (_context is null)
+        {
+            RunCaptured(); // the caller's flow was suppressed, or launching with tasks: no context to run in or to restore
         }
         else
         {
-            ExecutionContext.Run(context, s_runCaptured, this);
+            ExecutionContext.Run(_context, s_runCaptured, this);
         }
 
         WaitGate ownerGate = _owner.Gate; // read before _done: the owner may drop this job as soon as it is done

@@ -20,11 +20,21 @@ namespace Primitives.ForkJoin;
 /// </remarks>
 internal sealed class JoinWorker
 {
+#if PRIMITIVES_FAULTS
+    // Fault build: ResetForSystematicTest sets these three. IdleSpins lives in an array element, which Coyote never
+    // turns into a scheduling point.
+    private static readonly int[] s_idleSpins = [64];
+    private static object s_registrationLock = new();
+    private static int s_maxStealers = Math.Max(1, Environment.ProcessorCount - 1);
+
+    private static int IdleSpins => s_idleSpins[0];
+#else
     /// <summary>Idle scans before a stealer exits (or an owner parks).</summary>
     private const int IdleSpins = 64;
 
     private static readonly object s_registrationLock = new();
     private static readonly int s_maxStealers = Math.Max(1, Environment.ProcessorCount - 1);
+#endif
     private static readonly Stealer s_stealer = new();
     private static readonly Func<JoinJob, bool> s_isDone = static job => job.IsDone;
     private static JoinWorker[] s_workers = [];
@@ -60,6 +70,25 @@ internal sealed class JoinWorker
             TryLaunchStealer();
         }
     }
+
+#if PRIMITIVES_FAULTS
+    /// <summary>
+    /// Fault build only, at the start of a Coyote iteration: forgets every registered worker, stealer slot and the
+    /// registration lock (an iteration ends when its body returns, so stealers may be cut short holding a slot, the
+    /// lock, or jobs on a deque nobody pops), and fixes the stealer bound (whatever the machine's core count) and the
+    /// idle scans before a stealer retires or an owner parks (fewer: shorter iterations, and more retirements and
+    /// parks to explore).
+    /// </summary>
+    internal static void ResetForSystematicTest(int maxStealers, int idleSpins)
+    {
+        s_idleSpins[0] = idleSpins;
+        s_registrationLock = new(); // Coyote refuses a lock that an iteration it cut short still holds
+        s_workers = []; // plain: no other thread runs between iterations
+        s_stealers = 0;
+        s_maxStealers = maxStealers;
+        t_current = null;
+    }
+#endif
 
     /// <summary>Owner: waits until <paramref name="job"/>, stolen by another thread, is done, running other jobs meanwhile.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
