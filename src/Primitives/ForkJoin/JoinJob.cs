@@ -62,14 +62,14 @@ internal abstract class JoinJob
     /// <summary>Thief: runs the job in the owner's ExecutionContext, then marks it done and wakes the owner.</summary>
     internal void RunStolen()
     {
-        // ExecutionContext.Run gives the thief its own context back afterwards, even when it is the same object (an
-        // owner helping in WaitFor).
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.JoinDoneBeforeResult))
         {
             Volatile.Write(ref _done, 1); // SEEDED FAULT: done before the result is stored: the owner may read a default result
         }
 #endif
+        // ExecutionContext.Run gives the thief its own context back afterwards, even when it is the same object (an
+        // owner helping in WaitFor).
         if (_context is null)
         {
             RunCaptured(); // the caller's flow was suppressed, or launching with tasks: no context to run in or to restore

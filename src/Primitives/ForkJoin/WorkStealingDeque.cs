@@ -56,7 +56,7 @@ internal sealed class WorkStealingDeque
         }
 
         Volatile.Write(ref _items[bottom & Mask], job); // ordered before the release of _bottom below
-        Volatile.Write(ref _bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal
+        Volatile.Write(ref _bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal (and, through the CAS or fence in JoinWorker.WakeStealers, with a retiring stealer's last scan)
         return true;
     }
 

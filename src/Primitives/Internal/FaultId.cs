@@ -81,7 +81,7 @@ internal enum FaultId
     /// <summary>TrySteal takes the job with a plain store of top instead of a CAS: a job can be taken twice (run twice).</summary>
     JoinStealWithoutCas,
 
-    /// <summary>TryPop takes the last item without racing the thieves' CAS on top: a job can be taken twice (run twice).</summary>
+    /// <summary>TryPop takes the last item even when a thief won the race (the CAS on top): a job can be taken twice (run twice).</summary>
     JoinPopWithoutCas,
 
     /// <summary>RunStolen marks the job done before running it and storing its result: the owner reads a default result.</summary>
