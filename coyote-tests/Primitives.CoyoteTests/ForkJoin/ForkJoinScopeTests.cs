@@ -1,21 +1,20 @@
-using Microsoft.Coyote.Specifications;
-using Primitives.CoyoteTests.ForkJoin.Twins;
 using Primitives.CoyoteTests.Harness;
 using Primitives.ForkJoin;
+using Primitives.Internal;
 
 namespace Primitives.CoyoteTests.ForkJoin;
 
 /// <summary>
-/// Systematic tests of <c>Primitives.ForkJoin.ForkJoinScope</c>. Each invariant has a twin that runs the
-/// same body against <see cref="FaultyForkJoinScope"/> with one seeded fault, which Coyote must find.
-/// Runners are launched with Task.Run here (see <see cref="LaunchWithTasks"/>), so Coyote schedules them.
+/// Systematic tests of <c>Primitives.ForkJoin.ForkJoinScope</c>. Each invariant has seeded faults (fault points in the
+/// real source, see docs/coyote.md) that Coyote must find with the same body. Runners are launched with Task.Run here
+/// (see <see cref="LaunchWithTasks"/>), so Coyote schedules them.
 /// </summary>
 public sealed class ForkJoinScopeTests(ITestOutputHelper output)
 {
     private const int MaxSteps = 20_000;
 
-    /// <summary>A stranded task leaves the long task spinning: Coyote reports the step bound.</summary>
-    private const string StrandedReport = "Scheduling steps bound";
+    /// <summary>A batch small enough for the bodies' handful of tasks to reach the interim count (shipped: 1024).</summary>
+    private const int SmallBatch = 2;
 
     private readonly CoyoteHarness _coyote = new(output);
 
@@ -26,38 +25,71 @@ public sealed class ForkJoinScopeTests(ITestOutputHelper output)
     // Invariant: Join returns only after every task, nested ones included, has finished.
     [Fact]
     public void Join_never_returns_early() =>
-        _coyote.Run(() => CompletionBody(new LibraryScope(2)), maxSteps: MaxSteps);
+        _coyote.Run(CompletionBody, maxSteps: MaxSteps);
 
     [Fact]
-    public void Twin_counting_a_task_before_it_runs_is_found() =>
-        _coyote.ExpectBug(() => CompletionBody(new FaultyForkJoinScope(2, ScopeFault.CountBeforeRun)), "returned early", maxSteps: MaxSteps);
+    [SeededFault(FaultId.ScopeCountBeforeRun)]
+    public void Counting_a_task_before_it_runs_is_found() =>
+        _coyote.ExpectFault(FaultId.ScopeCountBeforeRun, CompletionBody, "returned early", maxSteps: MaxSteps);
 
     [Fact]
-    public void Twin_whose_joiner_parks_before_counting_its_own_tasks_is_found() =>
-        _coyote.ExpectBug(() => CompletionBody(new FaultyForkJoinScope(2, ScopeFault.JoinerParksBeforeCounting)), "Deadlock", maxSteps: MaxSteps);
+    [SeededFault(FaultId.ScopeJoinerParksBeforeCounting)]
+    public void A_joiner_that_parks_before_counting_its_own_tasks_is_found() =>
+        _coyote.ExpectFault(FaultId.ScopeJoinerParksBeforeCounting, CompletionBody, "Deadlock", maxSteps: MaxSteps);
+
+    // Invariant: the same, when threads subtract their finished tasks in interim batches (every CountBatchSize
+    // tasks, lowered here so that three tasks reach it): the batch that ends with the last task finishes the scope
+    // and wakes the joiner.
+    [Fact]
+    public void Join_never_returns_early_nor_hangs_with_interim_batch_counts() =>
+        WithBatchSize(SmallBatch, () => _coyote.Run(CompletionBody, maxSteps: MaxSteps));
+
+    [Fact]
+    [SeededFault(FaultId.ScopeBatchCountWithoutWake)]
+    public void An_interim_batch_count_that_wakes_nobody_is_found() =>
+        WithBatchSize(SmallBatch, () => _coyote.ExpectFault(FaultId.ScopeBatchCountWithoutWake, CompletionBody, "Deadlock", maxSteps: MaxSteps));
 
     // Invariant: every exception thrown by a task that ran reaches the join's AggregateException.
     [Fact]
     public void Join_never_loses_an_exception() =>
-        _coyote.Run(() => ExceptionBody(new LibraryScope(2)), maxSteps: MaxSteps);
+        _coyote.Run(ExceptionBody, maxSteps: MaxSteps);
 
     [Fact]
-    public void Twin_pushing_exceptions_without_a_CAS_is_found() =>
-        _coyote.ExpectBug(() => ExceptionBody(new FaultyForkJoinScope(2, ScopeFault.PushWithoutCas)), "exception was lost", maxSteps: MaxSteps);
+    [SeededFault(FaultId.ScopePushWithoutCas)]
+    public void Pushing_exceptions_without_a_CAS_is_found() =>
+        _coyote.ExpectFault(FaultId.ScopePushWithoutCas, ExceptionBody, "exception was lost", maxSteps: MaxSteps);
 
     // Invariant: no task is stranded in the queue when a spawn from outside races with a runner's exit:
     // it gets a runner (a re-check by the exiting one, or a new one). Here a long task waits for a later
-    // task, which only a runner can run (the async join runs nothing itself).
+    // task, which only a runner can run (the async join runs nothing itself); a stranded task leaves every
+    // operation blocked, which Coyote reports as a deadlock.
     [Fact]
     public void A_spawn_racing_a_runner_exit_is_never_stranded() =>
-        _coyote.Run(() => StrandBody(new LibraryScope(2)), maxSteps: MaxSteps);
+        _coyote.Run(StrandBody, maxSteps: MaxSteps);
 
     [Fact]
-    public void Twin_whose_runner_exits_without_a_recheck_is_found() =>
-        _coyote.ExpectBug(() => StrandBody(new FaultyForkJoinScope(2, ScopeFault.RunnerExitWithoutRecheck)), StrandedReport, maxSteps: MaxSteps);
+    [SeededFault(FaultId.ScopeRunnerExitWithoutRecheck)]
+    public void A_runner_that_exits_without_a_recheck_is_found() =>
+        _coyote.ExpectFault(FaultId.ScopeRunnerExitWithoutRecheck, StrandBody, "Deadlock", maxSteps: MaxSteps);
 
-    private static void CompletionBody(IScope scope)
+    /// <summary>Runs <paramref name="explore"/> with the fault build's batch size lowered to <paramref name="size"/>.</summary>
+    private static void WithBatchSize(int size, Action explore)
     {
+        int shipped = ForkJoinScope.TestCountBatchSize[0];
+        ForkJoinScope.TestCountBatchSize[0] = size;
+        try
+        {
+            explore();
+        }
+        finally
+        {
+            ForkJoinScope.TestCountBatchSize[0] = shipped;
+        }
+    }
+
+    private static void CompletionBody()
+    {
+        ForkJoinScope scope = ForkJoinScope.Open(2);
         int[] done = new int[3];
         scope.Spawn(s =>
         {
@@ -67,7 +99,7 @@ public sealed class ForkJoinScopeTests(ITestOutputHelper output)
             }
             catch (InvalidOperationException)
             {
-                Specification.Assert(false, "the scope returned early: it finished while a task was still running");
+                CoyoteAssert.True(false, "the scope returned early: it finished while a task was still running");
             }
 
             Volatile.Write(ref done[0], 1);
@@ -76,12 +108,13 @@ public sealed class ForkJoinScopeTests(ITestOutputHelper output)
         scope.Join();
         for (int i = 0; i < done.Length; i++)
         {
-            Specification.Assert(Volatile.Read(ref done[i]) == 1, $"the scope returned early: task {i} had not finished");
+            CoyoteAssert.True(Volatile.Read(ref done[i]) == 1, $"the scope returned early: task {i} had not finished");
         }
     }
 
-    private static void ExceptionBody(IScope scope)
+    private static void ExceptionBody()
     {
+        ForkJoinScope scope = ForkJoinScope.Open(2);
         int thrown = 0;
         for (int i = 0; i < 2; i++)
         {
@@ -104,24 +137,24 @@ public sealed class ForkJoinScopeTests(ITestOutputHelper output)
         }
 
         // A task skipped after the first failure never throws; every task that did throw must be reported.
-        Specification.Assert(caught == Volatile.Read(ref thrown) && caught > 0, $"an exception was lost: {Volatile.Read(ref thrown)} thrown, {caught} reported");
+        CoyoteAssert.True(caught == Volatile.Read(ref thrown) && caught > 0, $"an exception was lost: {Volatile.Read(ref thrown)} thrown, {caught} reported");
     }
 
-    private static async Task StrandBody(IScope scope)
+    private static async Task StrandBody()
     {
+        ForkJoinScope scope = ForkJoinScope.Open(2);
+        using var lateRan = new SemaphoreSlim(0);
         int ran = 0;
-        scope.Spawn(_ =>
-        {
-            while (Volatile.Read(ref ran) == 0)
-            {
-                Thread.Yield(); // holds one runner until the late task has run
-            }
-        });
+        scope.Spawn(_ => lateRan.Wait()); // holds one runner until the late task has run
         scope.Spawn(_ => { }); // the second runner: it may be on its way out when the late task arrives
         Task join = scope.JoinAsync();
-        Task spawner = Task.Run(() => scope.Spawn(_ => Interlocked.Increment(ref ran)));
+        Task spawner = Task.Run(() => scope.Spawn(_ =>
+        {
+            Interlocked.Increment(ref ran);
+            lateRan.Release();
+        }));
         await spawner;
         await join;
-        Specification.Assert(Volatile.Read(ref ran) == 1, "the late task ran more than once");
+        CoyoteAssert.True(Volatile.Read(ref ran) == 1, "the late task ran more than once");
     }
 }

@@ -28,8 +28,9 @@ namespace Primitives.ForkJoin;
 /// <para><b>Exceptions.</b> Both sides always run to completion. If either throws, <c>Join</c> throws an
 /// <see cref="AggregateException"/> holding the left side's exception (if any) and then the right side's,
 /// as <see cref="Parallel.Invoke(Action[])"/> does.</para>
-/// <para><b>Execution context.</b> A stolen right-hand side runs in the caller's
-/// <see cref="ExecutionContext"/>.</para>
+/// <para><b>Execution context.</b> Both sides run in the caller's <see cref="ExecutionContext"/>, a stolen
+/// right-hand side too, and, as with <see cref="Parallel.Invoke(Action[])"/>, neither side's AsyncLocal writes
+/// flow back to the caller, wherever the side ran.</para>
 /// <para><b>Thread safety.</b> Any thread may call <c>Join</c>, at any nesting depth, including from tasks
 /// of a <see cref="ForkJoinScope"/>.</para>
 /// </remarks>
@@ -57,6 +58,7 @@ public static class ForkJoin
             leftError = ex;
         }
 
+        job.RestoreCallerContext(); // the left side's AsyncLocal writes do not flow back (as with Parallel.Invoke)
         JoinRight(worker, job, forked);
         ThrowIfFailed(leftError, job.Error);
     }
@@ -90,6 +92,7 @@ public static class ForkJoin
             leftError = ex;
         }
 
+        job.RestoreCallerContext(); // the left side's AsyncLocal writes do not flow back (as with Parallel.Invoke)
         JoinRight(worker, job, forked);
         ThrowIfFailed(leftError, job.Error);
         return (leftResult, job.Result!);

@@ -31,6 +31,12 @@ public sealed partial class ForkJoinScope
                 finished = CountFinishedInBatches(finished + 1);
             }
 
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.ScopeJoinerParksBeforeCounting))
+            {
+                _gate.Wait(s_isFinishedOrHasWork, this, CancellationToken.None); // SEEDED FAULT: parks holding uncounted tasks: if they were the last, it waits for itself
+            }
+#endif
             CountFinished(finished);
             _gate.Wait(s_isFinishedOrHasWork, this, CancellationToken.None);
         }
@@ -137,6 +143,13 @@ public sealed partial class ForkJoinScope
         while (true)
         {
             node.Next = head; // plain: the node is not shared until the CAS below publishes it (full fence)
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.ScopePushWithoutCas))
+            {
+                Volatile.Write(ref _exceptions, node); // SEEDED FAULT: a node pushed since the read above is lost
+                return;
+            }
+#endif
             ExceptionNode? seen = Interlocked.CompareExchange(ref _exceptions, node, head); // release: pairs with the acquire in Finish
             if (ReferenceEquals(seen, head))
             {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Primitives.Internal;
@@ -80,7 +79,9 @@ namespace Primitives.ForkJoin;
 /// joins) at a time from the pool, plus the thread that joins,
 /// which runs unstarted tasks of the scope itself while it waits. That is what keeps deeply nested scopes
 /// from deadlocking when the pool has few threads. Tasks run in the <see cref="ExecutionContext"/> that was
-/// current when the scope was opened (AsyncLocal values flow from there, not from each spawner).</para>
+/// current when the scope was opened (AsyncLocal values flow from there, not from each spawner), and
+/// what a task writes to an AsyncLocal never flows back: not to the joining thread, even when the task ran
+/// inline on it, nor to other tasks.</para>
 /// <para><b>Execution order.</b> Unstarted tasks are taken first-in first-out. There is no ordering between
 /// tasks beyond that; a task spawned by another may start before its parent finishes.</para>
 /// <para><b>Exceptions and cancellation.</b> Every exception thrown by the body or a task is kept, and the
@@ -99,8 +100,18 @@ namespace Primitives.ForkJoin;
     Justification = "_cancellation never gets a timer or a wait handle (nothing to free), and its one registration, on the outer token, is unregistered when the scope finishes. Disposing it could race with a late outer-token callback that cancels it.")]
 public sealed partial class ForkJoinScope
 {
+#if PRIMITIVES_FAULTS
+    /// <summary>
+    /// Fault build only: the batch size, in an array element (never a Coyote scheduling point) so that a systematic
+    /// test can lower it and reach the interim count with a handful of tasks. The shipped build has the constant.
+    /// </summary>
+    internal static readonly int[] TestCountBatchSize = [1024];
+
+    private static int CountBatchSize => TestCountBatchSize[0];
+#else
     /// <summary>The most finished tasks a thread holds before it subtracts them from Pending.</summary>
     private const int CountBatchSize = 1024;
+#endif
 
     private readonly ConcurrentQueue<Action<ForkJoinScope>> _queue = new();
     private readonly CancellationTokenSource _cancellation = new();
@@ -109,6 +120,7 @@ public sealed partial class ForkJoinScope
     private readonly ExecutionContext? _context;
     private readonly WaitGate _gate = new();
     private readonly Runner _runner;
+    private readonly ContextCallback _invokeTask;
     private readonly int _maxRunners;
     private CancellationTokenRegistration _outerRegistration;
     private ExceptionNode? _exceptions;
@@ -124,6 +136,7 @@ public sealed partial class ForkJoinScope
         _outerToken = cancellationToken;
         _context = WorkLauncher.CaptureContext();
         _runner = new Runner(this);
+        _invokeTask = task => Invoke((Action<ForkJoinScope>)task!);
         _counters.Pending = 1; // plain: the scope is not yet visible to any other thread
         if (cancellationToken.CanBeCanceled)
         {
@@ -302,6 +315,12 @@ public sealed partial class ForkJoinScope
 
             CountFinished(finished);
             Interlocked.Decrement(ref _counters.Runners); // full fence: ordered before the re-check of the queue below
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.ScopeRunnerExitWithoutRecheck))
+            {
+                return; // SEEDED FAULT: a task enqueued by a spawner that saw every runner slot taken is stranded
+            }
+#endif
             if (_queue.IsEmpty || !TryAcquireRunnerSlot())
             {
                 return;
@@ -313,18 +332,34 @@ public sealed partial class ForkJoinScope
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RunTask(Action<ForkJoinScope> task)
     {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ScopeCountBeforeRun))
+        {
+            CountFinished(1); // SEEDED FAULT: counted finished before it runs, so the join may return while it runs
+        }
+#endif
         if (!_token.IsCancellationRequested)
         {
-            ExecutionContext? current = _context is null ? null : ExecutionContext.Capture();
-            if (current is null || ReferenceEquals(current, _context))
+            // ExecutionContext.Run gives the thread its own context back afterwards, even when it is the same object
+            // as the one the task ran in: a task's AsyncLocal writes never flow back to the joiner, nor to the next
+            // task on the same runner, wherever it ran. Without a scope context (flow suppressed at Open) the task
+            // runs in the thread's own, isolated the same way. Launching with tasks, there is none of this (WorkLauncher).
+            ExecutionContext? context = _context ?? WorkLauncher.CaptureContext();
+            if (context is null)
             {
-                Invoke(task); // already in the scope's context (the common case), or flow is suppressed here
+                Invoke(task); // flow suppressed on this thread, or launching with tasks: no context to run in or to restore
             }
             else
             {
-                InvokeInContext(task, current);
+                ExecutionContext.Run(context, _invokeTask, task);
             }
         }
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ScopeCountBeforeRun))
+        {
+            Interlocked.Increment(ref _counters.Pending); // the fault's other half: the caller still counts this task
+        }
+#endif
     }
 
     /// <summary>
@@ -339,6 +374,13 @@ public sealed partial class ForkJoinScope
             return finished;
         }
 
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ScopeBatchCountWithoutWake))
+        {
+            Interlocked.Add(ref _counters.Pending, -finished); // SEEDED FAULT: "an interim count is never the last", yet it is when a batch ends with the scope's last task: no wake
+            return 0;
+        }
+#endif
         CountFinished(finished);
         return 0;
     }
@@ -364,21 +406,6 @@ public sealed partial class ForkJoinScope
         catch (Exception ex)
         {
             RecordFailure(ex);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void InvokeInContext(Action<ForkJoinScope> task, ExecutionContext previous)
-    {
-        Debug.Assert(_context is not null, "only called when the scope captured a context");
-        ExecutionContext.Restore(_context);
-        try
-        {
-            Invoke(task);
-        }
-        finally
-        {
-            ExecutionContext.Restore(previous);
         }
     }
 

@@ -8,13 +8,19 @@ namespace Primitives.ForkJoin;
 /// back and run by the owner, or stolen and run by another thread while the owner waits for it.
 /// </summary>
 /// <remarks>
-/// Memory ordering: the thread that runs the job stores its result or exception, then release-stores
+/// <para>Memory ordering: the thread that runs the job stores its result or exception, then release-stores
 /// <c>_done</c>; the owner acquire-loads <c>_done</c> before reading them. The owner may return (and drop
 /// the job) the moment <c>_done</c> is set, so <see cref="RunStolen"/> reads everything it still needs
-/// (the owner's gate) before setting it.
+/// (the owner's gate) before setting it.</para>
+/// <para>Execution context (the rule of <see cref="Parallel.Invoke(Action[])"/>): both sides run in the
+/// caller's context, and neither side's AsyncLocal writes flow back to the caller, whether a side ran inline
+/// on the caller's thread or on a thief. The owner restores the captured context after each side it runs
+/// (<see cref="RestoreCallerContext"/>); a thief runs the job with <see cref="ExecutionContext.Run"/>.</para>
 /// </remarks>
 internal abstract class JoinJob
 {
+    private static readonly ContextCallback s_runCaptured = static job => ((JoinJob)job!).RunCaptured();
+
     private readonly JoinWorker _owner;
     private readonly ExecutionContext? _context;
     private int _done;
@@ -22,7 +28,7 @@ internal abstract class JoinJob
     protected JoinJob(JoinWorker owner)
     {
         _owner = owner;
-        _context = WorkLauncher.CaptureContext();
+        _context = WorkLauncher.CaptureContext(); // the caller's, on its own thread; null if its flow is suppressed or launching with tasks
     }
 
     /// <summary>Whether the job has run to completion. Acquire: its result or exception is then visible.</summary>
@@ -31,29 +37,46 @@ internal abstract class JoinJob
     /// <summary>The exception the job threw, if any; read after <see cref="IsDone"/> (or after running it inline).</summary>
     internal Exception? Error { get; private set; }
 
+    /// <summary>
+    /// Owner, after running a side on its own thread: gives the caller back the context it had when the join
+    /// began, so that the side's AsyncLocal writes do not flow back. Cheap when nothing changed (one compare).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void RestoreCallerContext()
+    {
+        ExecutionContext? context = _context;
+        if (context is not null && !ReferenceEquals(ExecutionContext.Capture(), context))
+        {
+            ExecutionContext.Restore(context);
+        }
+    }
+
     /// <summary>Owner: runs the job on the owner's thread after popping it back (no hand-off, no signal).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void RunInline() => RunCaptured();
+    internal void RunInline()
+    {
+        RunCaptured();
+        RestoreCallerContext();
+    }
 
     /// <summary>Thief: runs the job in the owner's ExecutionContext, then marks it done and wakes the owner.</summary>
     internal void RunStolen()
     {
-        ExecutionContext? current = _context is null ? null : ExecutionContext.Capture();
-        if (current is null || ReferenceEquals(current, _context))
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.JoinDoneBeforeResult))
         {
-            RunCaptured();
+            Volatile.Write(ref _done, 1); // SEEDED FAULT: done before the result is stored: the owner may read a default result
+        }
+#endif
+        // ExecutionContext.Run gives the thief its own context back afterwards, even when it is the same object (an
+        // owner helping in WaitFor).
+        if (_context is null)
+        {
+            RunCaptured(); // the caller's flow was suppressed, or launching with tasks: no context to run in or to restore
         }
         else
         {
-            ExecutionContext.Restore(_context!);
-            try
-            {
-                RunCaptured();
-            }
-            finally
-            {
-                ExecutionContext.Restore(current);
-            }
+            ExecutionContext.Run(_context, s_runCaptured, this);
         }
 
         WaitGate ownerGate = _owner.Gate; // read before _done: the owner may drop this job as soon as it is done

@@ -41,9 +41,11 @@ internal static class WorkLauncher
     }
 
     /// <summary>
-    /// Captures the ExecutionContext that launched work should run in; null when launching with tasks,
-    /// where Task.Run flows the launcher's context itself (and Coyote does not control
-    /// <see cref="ExecutionContext.Capture"/>).
+    /// Captures the calling thread's ExecutionContext (null if its flow is suppressed), for work to run in and
+    /// for the caller to get back afterwards. Null when launching with tasks: Task.Run flows the launcher's
+    /// context itself, and Coyote reports any <see cref="ExecutionContext"/> call as an uncontrolled invocation,
+    /// so in that mode the library makes none (a null context means "run in the thread's own, restore nothing";
+    /// AsyncLocal isolation is checked by the unit tests, not under Coyote).
     /// </summary>
     internal static ExecutionContext? CaptureContext() => s_launchWithTasks ? null : ExecutionContext.Capture();
 

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+#if PRIMITIVES_FAULTS
+using Primitives.Internal;
+#endif
 
 namespace Primitives.ForkJoin;
 
@@ -53,7 +56,7 @@ internal sealed class WorkStealingDeque
         }
 
         Volatile.Write(ref _items[bottom & Mask], job); // ordered before the release of _bottom below
-        Volatile.Write(ref _bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal
+        Volatile.Write(ref _bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal (and, through the CAS or fence in JoinWorker.WakeStealers, with a retiring stealer's last scan)
         return true;
     }
 
@@ -74,6 +77,12 @@ internal sealed class WorkStealingDeque
         {
             // The last item: a thief may be taking it right now. The CAS of _top decides.
             bool won = Interlocked.CompareExchange(ref _top, top + 1, top) == top; // full fence: pairs with the thieves' CAS
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.JoinPopWithoutCas))
+            {
+                won = true; // SEEDED FAULT: takes the last item whatever the race with the thieves' CAS: a thief may run it too
+            }
+#endif
             if (won)
             {
                 Volatile.Write(ref _items[bottom & Mask], null); // a losing thief may have loaded the slot; it drops the value after its failed CAS
@@ -100,6 +109,13 @@ internal sealed class WorkStealingDeque
         }
 
         JoinJob? job = Volatile.Read(ref _items[top & Mask]); // published by the release of _bottom (ordering 1)
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.JoinStealWithoutCas))
+        {
+            Volatile.Write(ref _top, top + 1); // SEEDED FAULT: no CAS: the owner's pop of the last item, or another thief, can take the same job
+            return job;
+        }
+#endif
         return Interlocked.CompareExchange(ref _top, top + 1, top) == top ? job : null; // full fence: pairs with the owner's CAS in TryPop
     }
 }

@@ -73,6 +73,20 @@ internal enum FaultId
     /// <summary>The joiner parks before subtracting the tasks it ran itself: it waits for itself.</summary>
     ScopeJoinerParksBeforeCounting,
 
+    /// <summary>A thread's interim batch subtraction (every CountBatchSize tasks) does not wake the joiner: when the batch ends with the scope's last task, the joiner parks forever.</summary>
+    ScopeBatchCountWithoutWake,
+
+    // --- ForkJoin/ForkJoin.Join (WorkStealingDeque, JoinWorker, JoinJob) ---
+
+    /// <summary>TrySteal takes the job with a plain store of top instead of a CAS: a job can be taken twice (run twice).</summary>
+    JoinStealWithoutCas,
+
+    /// <summary>TryPop takes the last item even when a thief won the race (the CAS on top): a job can be taken twice (run twice).</summary>
+    JoinPopWithoutCas,
+
+    /// <summary>RunStolen marks the job done before running it and storing its result: the owner reads a default result.</summary>
+    JoinDoneBeforeResult,
+
     // --- Iterators/ParallelSelect ---
 
     /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>

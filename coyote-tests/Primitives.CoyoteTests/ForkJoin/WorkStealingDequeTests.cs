@@ -1,0 +1,71 @@
+using Primitives.CoyoteTests.Harness;
+using Primitives.ForkJoin;
+using Primitives.Internal;
+
+namespace Primitives.CoyoteTests.ForkJoin;
+
+/// <summary>
+/// Systematic tests of the Chase-Lev <c>WorkStealingDeque</c> on its own: one owner pushes and pops, two thieves
+/// steal, around the last element and the empty deque, without the join machinery (no stealers are launched).
+/// </summary>
+public sealed class WorkStealingDequeTests(ITestOutputHelper output)
+{
+    private readonly CoyoteHarness _coyote = new(output);
+
+    // Invariant: every pushed job is taken exactly once, by the owner's pop or by one steal; none is lost, none is
+    // taken twice, and a pop or steal of an empty deque returns null.
+    [Fact]
+    public void Every_job_is_taken_exactly_once() =>
+        _coyote.Run(TakeBody);
+
+    [Fact]
+    [SeededFault(FaultId.JoinStealWithoutCas)]
+    public void A_steal_without_its_CAS_is_found() =>
+        _coyote.ExpectFault(FaultId.JoinStealWithoutCas, TakeBody, "taken twice");
+
+    [Fact]
+    [SeededFault(FaultId.JoinPopWithoutCas)]
+    public void A_pop_of_the_last_job_without_its_CAS_is_found() =>
+        _coyote.ExpectFault(FaultId.JoinPopWithoutCas, TakeBody, "taken twice");
+
+    private static void TakeBody()
+    {
+        JoinWorker.ResetForSystematicTest(0, 1);
+        JoinWorker owner = JoinWorker.Current;
+        var deque = new WorkStealingDeque();
+        JoinJob[] jobs = [new ActionJoinJob(owner, () => { }), new ActionJoinJob(owner, () => { }), new ActionJoinJob(owner, () => { })];
+        int[] taken = new int[jobs.Length];
+        void Take(JoinJob? job)
+        {
+            if (job is not null)
+            {
+                int i = Array.IndexOf(jobs, job);
+                CoyoteAssert.True(i >= 0, "a job that was never pushed came out of the deque");
+                CoyoteAssert.True(Interlocked.Increment(ref taken[i]) == 1, $"job {i} was taken twice");
+            }
+        }
+
+        Task thief1 = CoyoteAssert.Run("thief 1", () =>
+        {
+            Take(deque.TrySteal());
+            Take(deque.TrySteal());
+        });
+        Task thief2 = CoyoteAssert.Run("thief 2", () => Take(deque.TrySteal()));
+
+        CoyoteAssert.True(deque.TryPush(jobs[0]) && deque.TryPush(jobs[1]), "a push into an almost empty deque failed");
+        Take(deque.TryPop());
+        CoyoteAssert.True(deque.TryPush(jobs[2]), "a push into an almost empty deque failed");
+        while (deque.TryPop() is { } job)
+        {
+            Take(job);
+        }
+
+        thief1.Wait();
+        thief2.Wait();
+        CoyoteAssert.True(deque.TryPop() is null && deque.TrySteal() is null, "the deque is not empty after everything was taken");
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            CoyoteAssert.True(Volatile.Read(ref taken[i]) == 1, $"job {i} was lost: taken {Volatile.Read(ref taken[i])} times");
+        }
+    }
+}
