@@ -31,8 +31,9 @@ public sealed class SpscChannelTests(ITestOutputHelper output)
     }
 
     // Invariant: every item written is read once, in order; WaitToWriteAsync wakes the writer once the reader frees a
-    // slot; the ReadAllAsync loop (WaitToReadAsync false) ends only after the last item, once the writer completed; Reader.Completion is not complete
-    // while an item is unread, and completes once the last one was read; then reads fail with ChannelClosedException.
+    // slot; the ReadAllAsync loop ends (WaitToReadAsync false) only after the last item, once the writer completed;
+    // Reader.Completion is not complete while an item is unread, and completes once the last one was read; then
+    // WaitToReadAsync stays false and ReadAsync fails with ChannelClosedException.
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -60,8 +61,8 @@ public sealed class SpscChannelTests(ITestOutputHelper output)
     public void Completion_missed_by_the_writer_is_found()
         => _coyote.ExpectFault(FaultId.ChannelCompleteWithoutDrainCheck, () => Body(2, ReaderKind.ReadExactly, error: null), "Deadlock");
 
-    // Invariant: Writer.Complete(error) ends the ReadAllAsync loop (WaitToReadAsync) with that very exception, after every item was read, and
-    // Reader.Completion faults with it.
+    // Invariant: Writer.Complete(error) ends the ReadAllAsync loop (WaitToReadAsync throws) with that very exception,
+    // only after every item was read, and Reader.Completion faults with it.
     [Fact]
     public void Writer_error_reaches_the_reader_after_the_items()
         => _coyote.Run(() => Body(1, ReaderKind.ReadAll, new InvalidDataException("the writer failed")));

@@ -28,11 +28,13 @@ public sealed class SpscRingBufferSlotWaitTests(ITestOutputHelper output)
     private const int MaxAsyncJitter = 40;
 
     /// <summary>
-    /// The rounds: how many slots the producer waits for, and whether asynchronously. Each async wait follows a wait
-    /// for more slots, so that a threshold left over from the previous wait is too high; waits for the whole ring
-    /// (the consumer then empties it) alternate with waits for part of it (items stay in the ring).
+    /// The rounds: how many slots the producer waits for, and whether asynchronously. Each async wait for part of the
+    /// ring (items stay in it) follows a wait for more slots, so that a threshold left over from the previous wait would
+    /// be too high; waits for the whole ring (the consumer empties it) come in between. One sync wait only: its spin
+    /// costs far more scheduling points than an async wait.
     /// </summary>
-    private static readonly (int Slots, bool IsAsync)[] s_rounds = [(2, false), (1, true), (Capacity, true), (1, true), (Capacity, true), (2, true), (Capacity, true), (1, true)];
+    private static readonly (int Slots, bool IsAsync)[] s_rounds =
+        [(2, false), (1, true), (Capacity, true), (1, true), (Capacity, true), (2, true), (Capacity, true), (1, true)];
 
     private readonly CoyoteHarness _coyote = new(output);
 
