@@ -1,13 +1,13 @@
 using System.Runtime.CompilerServices;
 using Primitives.CoyoteTests.Harness;
-using Primitives.CoyoteTests.Internal.Twins;
+using Primitives.Internal;
 
 namespace Primitives.CoyoteTests.Internal;
 
 /// <summary>
-/// Systematic tests of <c>Primitives.Internal.WaitGate</c>, the parking mechanism under every blocking
-/// and async wait of the library. Each test has a twin running the same body against
-/// <see cref="FaultyWaitGate"/> with one seeded fault, which Coyote must find.
+/// Systematic tests of <see cref="WaitGate"/>, the parking mechanism under every blocking and async wait
+/// of the library. Each seeded fault of the gate (<c>Gate*</c> in <see cref="FaultId"/>) has a test that runs
+/// the same body with the fault turned on, which Coyote must find.
 /// </summary>
 /// <remarks>
 /// The bodies play ping-pong over two gates for a few rounds: each side is in turn the waiter and the
@@ -30,37 +30,41 @@ public sealed class WaitGateTests(ITestOutputHelper output)
     // Invariant: a synchronous waiter returns once the condition was set and NotifyIfWaiting called,
     // whether it saw the condition while spinning, on its re-check, or after parking (no lost wake-up).
     [Fact]
-    public void Sync_waiters_are_always_woken() => _coyote.Run(() => PingPongBody(new LibraryWaitGate(), new LibraryWaitGate(), isAsync: false));
+    public void Sync_waiters_are_always_woken() => _coyote.Run(() => PingPongBody(isAsync: false));
 
     [Fact]
-    public void Sync_twin_announcing_after_the_recheck_is_found()
-        => _coyote.ExpectBug(() => PingPongBody(Faulty(GateFault.AnnounceAfterRecheck), Faulty(GateFault.AnnounceAfterRecheck), isAsync: false), "Deadlock");
+    [SeededFault(FaultId.GateAnnounceAfterRecheck)]
+    public void Sync_waiter_announcing_after_the_recheck_is_found()
+        => _coyote.ExpectFault(FaultId.GateAnnounceAfterRecheck, () => PingPongBody(isAsync: false), "Deadlock");
 
     // Invariant: the same for async waiters, which park on the gate's shared TaskCompletionSource.
     [Fact]
-    public void Async_waiters_are_always_woken() => _coyote.Run(() => PingPongBody(new LibraryWaitGate(), new LibraryWaitGate(), isAsync: true));
+    public void Async_waiters_are_always_woken() => _coyote.Run(() => PingPongBody(isAsync: true));
 
     [Fact]
-    public void Async_twin_announcing_after_the_recheck_is_found()
-        => _coyote.ExpectBug(() => PingPongBody(Faulty(GateFault.AnnounceAfterRecheck), Faulty(GateFault.AnnounceAfterRecheck), isAsync: true), "Deadlock");
+    [SeededFault(FaultId.GateAnnounceAfterRecheck)]
+    public void Async_waiter_announcing_after_the_recheck_is_found()
+        => _coyote.ExpectFault(FaultId.GateAnnounceAfterRecheck, () => PingPongBody(isAsync: true), "Deadlock");
 
     [Fact]
-    public void Async_twin_that_never_completes_the_signal_is_found()
-        => _coyote.ExpectBug(() => PingPongBody(Faulty(GateFault.NoAsyncWake), Faulty(GateFault.NoAsyncWake), isAsync: true), "Deadlock");
+    [SeededFault(FaultId.GateNoAsyncWake)]
+    public void Gate_that_never_completes_the_async_signal_is_found()
+        => _coyote.ExpectFault(FaultId.GateNoAsyncWake, () => PingPongBody(isAsync: true), "Deadlock");
 
     // Invariant: a waiter whose condition never holds is released by cancellation, sync or async,
     // with OperationCanceledException, wherever the cancellation lands (before, during or after parking).
     [Fact]
-    public void Cancellation_always_releases_a_waiter() => _coyote.Run(() => CancellationBody(new LibraryWaitGate()));
+    public void Cancellation_always_releases_a_waiter() => _coyote.Run(CancellationBody);
 
     [Fact]
-    public void Twin_ignoring_cancellation_is_found()
-        => _coyote.ExpectBug(() => CancellationBody(Faulty(GateFault.IgnoreCancellation)), "Deadlock");
+    [SeededFault(FaultId.GateIgnoreCancellation)]
+    public void Gate_ignoring_cancellation_is_found()
+        => _coyote.ExpectFault(FaultId.GateIgnoreCancellation, CancellationBody, "Deadlock");
 
-    private static FaultyWaitGate Faulty(GateFault fault) => new(fault);
-
-    private static async Task PingPongBody(IWaitGate pingGate, IWaitGate pongGate, bool isAsync)
+    private static async Task PingPongBody(bool isAsync)
     {
+        var pingGate = new WaitGate();
+        var pongGate = new WaitGate();
         var ping = new StrongBox<int>();
         var pong = new StrongBox<int>();
         int maxJitter = isAsync ? MaxAsyncJitter : MaxSyncJitter;
@@ -87,7 +91,7 @@ public sealed class WaitGateTests(ITestOutputHelper output)
         await responder;
     }
 
-    private static async Task WaitAtLeast(IWaitGate gate, StrongBox<int> box, int value, bool isAsync)
+    private static async Task WaitAtLeast(WaitGate gate, StrongBox<int> box, int value, bool isAsync)
     {
         Func<int, bool> isReady = target => Volatile.Read(ref box.Value) >= target; // acquire: pairs with the signaler's release
         if (isAsync)
@@ -102,8 +106,9 @@ public sealed class WaitGateTests(ITestOutputHelper output)
         CoyoteAssert.True(Volatile.Read(ref box.Value) >= value, $"woken before the condition held: {box.Value} < {value}"); // acquire: as above
     }
 
-    private static async Task CancellationBody(IWaitGate gate)
+    private static async Task CancellationBody()
     {
+        var gate = new WaitGate();
         var never = new StrongBox<int>();
         using var cts = new CancellationTokenSource();
         Func<StrongBox<int>, bool> isReady = box => Volatile.Read(ref box.Value) != 0; // acquire: nobody ever sets it

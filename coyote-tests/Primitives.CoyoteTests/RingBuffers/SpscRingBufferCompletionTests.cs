@@ -1,5 +1,6 @@
 using Primitives.CoyoteTests.Harness;
-using Primitives.CoyoteTests.RingBuffers.Twins;
+using Primitives.Internal;
+using Primitives.RingBuffers;
 
 using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
 
@@ -10,7 +11,7 @@ namespace Primitives.CoyoteTests.RingBuffers;
 /// written before <c>Complete()</c>, and only then observes completion; never completion first, never a
 /// hang, whether the consumer is running, spinning or parked when completion lands.
 /// </summary>
-/// <remarks>Every broken-invariant message starts with "completion broken", which the twins expect.</remarks>
+/// <remarks>Every broken-invariant message starts with "completion broken", which the seeded-fault tests expect.</remarks>
 public sealed class SpscRingBufferCompletionTests(ITestOutputHelper output)
 {
     private readonly CoyoteHarness _coyote = new(output);
@@ -22,32 +23,36 @@ public sealed class SpscRingBufferCompletionTests(ITestOutputHelper output)
     [InlineData(1)]
     [InlineData(2)]
     public void Sync_consumer_reads_every_item_then_sees_completion(int capacity)
-        => _coyote.Run(() => SyncBody(new LibraryRing<int>(capacity), capacity + ExtraItems), variant: $"capacity{capacity}");
+        => _coyote.Run(() => SyncBody(new SpscRingBuffer<int>(capacity), capacity + ExtraItems), variant: $"capacity{capacity}");
 
     [Fact]
-    public void Sync_twin_that_does_not_wake_the_reader_on_completion_is_found()
-        => _coyote.ExpectBug(() => SyncBody(new FaultySpscRingBuffer<int>(1, RingFault.NoWakeOnComplete), 1 + ExtraItems), "Deadlock");
+    [SeededFault(FaultId.RingNoWakeOnComplete)]
+    public void Sync_reader_not_woken_on_completion_is_found()
+        => _coyote.ExpectFault(FaultId.RingNoWakeOnComplete, () => SyncBody(new SpscRingBuffer<int>(1), 1 + ExtraItems), "Deadlock");
 
     [Fact]
-    public void Sync_twin_reporting_completion_before_the_last_items_is_found()
-        => _coyote.ExpectBug(() => SyncBody(new FaultySpscRingBuffer<int>(1, RingFault.CompletionBeforeItems), 1 + ExtraItems), "completion broken");
+    [SeededFault(FaultId.RingCompletionBeforeItems)]
+    public void Sync_completion_reported_before_the_last_items_is_found()
+        => _coyote.ExpectFault(FaultId.RingCompletionBeforeItems, () => SyncBody(new SpscRingBuffer<int>(1), 1 + ExtraItems), "completion broken");
 
     // Invariant (async): the same through WriteAsync, WaitToReadAsync and ReadAsync.
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void Async_consumer_reads_every_item_then_sees_completion(int capacity)
-        => _coyote.Run(() => AsyncBody(new LibraryRing<int>(capacity), capacity + ExtraItems), variant: $"capacity{capacity}");
+        => _coyote.Run(() => AsyncBody(new SpscRingBuffer<int>(capacity), capacity + ExtraItems), variant: $"capacity{capacity}");
 
     [Fact]
-    public void Async_twin_that_does_not_wake_the_reader_on_completion_is_found()
-        => _coyote.ExpectBug(() => AsyncBody(new FaultySpscRingBuffer<int>(1, RingFault.NoWakeOnComplete), 1 + ExtraItems), "Deadlock");
+    [SeededFault(FaultId.RingNoWakeOnComplete)]
+    public void Async_reader_not_woken_on_completion_is_found()
+        => _coyote.ExpectFault(FaultId.RingNoWakeOnComplete, () => AsyncBody(new SpscRingBuffer<int>(1), 1 + ExtraItems), "Deadlock");
 
     [Fact]
-    public void Async_twin_reporting_completion_before_the_last_items_is_found()
-        => _coyote.ExpectBug(() => AsyncBody(new FaultySpscRingBuffer<int>(1, RingFault.CompletionBeforeItems), 1 + ExtraItems), "completion broken");
+    [SeededFault(FaultId.RingCompletionBeforeItems)]
+    public void Async_completion_reported_before_the_last_items_is_found()
+        => _coyote.ExpectFault(FaultId.RingCompletionBeforeItems, () => AsyncBody(new SpscRingBuffer<int>(1), 1 + ExtraItems), "completion broken");
 
-    private static async Task SyncBody(ISpscRing<int> ring, int items)
+    private static async Task SyncBody(SpscRingBuffer<int> ring, int items)
     {
         Task producer = CoyoteAssert.Run("producer", () =>
         {
@@ -83,7 +88,7 @@ public sealed class SpscRingBufferCompletionTests(ITestOutputHelper output)
         await Task.WhenAll(new[] { producer, consumer });
     }
 
-    private static async Task AsyncBody(ISpscRing<int> ring, int items)
+    private static async Task AsyncBody(SpscRingBuffer<int> ring, int items)
     {
         Task producer = CoyoteAssert.Run("producer", async () =>
         {

@@ -1,6 +1,6 @@
 using Primitives.CoyoteTests.Harness;
-using Primitives.CoyoteTests.Internal.Twins;
-using Primitives.CoyoteTests.RingBuffers.Twins;
+using Primitives.Internal;
+using Primitives.RingBuffers;
 
 using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
 
@@ -10,10 +10,10 @@ namespace Primitives.CoyoteTests.RingBuffers;
 /// Systematic tests of <c>SpscRingBuffer&lt;T&gt;</c>: every item written is read exactly once, in order,
 /// through the single, batch and blocking operations, for capacities 1, 2 and 3 (a ring whose slot array
 /// is larger than its capacity) and a few items more than the capacity, so that every slot is reused.
-/// Each test has twins running the same body on <see cref="FaultySpscRingBuffer{T}"/> with one seeded fault.
+/// Each body also runs with seeded faults turned on (<see cref="FaultId"/>), which Coyote must find.
 /// </summary>
 /// <remarks>Items are 1..n; a slot read before its store shows 0 (its default) or the item of the previous lap.
-/// Every broken-order message starts with "order broken", which the twins expect.</remarks>
+/// Every broken-order message starts with "order broken", which the seeded-fault tests expect.</remarks>
 public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
 {
     private readonly CoyoteHarness _coyote = new(output);
@@ -24,15 +24,17 @@ public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
     [InlineData(1)]
     [InlineData(2)]
     public void Try_operations_deliver_every_item_once_in_order(int capacity)
-        => _coyote.Run(() => TryBody(new LibraryRing<int>(capacity), capacity + ExtraItems), scale: 0.5, variant: $"capacity{capacity}");
+        => _coyote.Run(() => TryBody(new SpscRingBuffer<int>(capacity), capacity + ExtraItems), scale: 0.5, variant: $"capacity{capacity}");
 
     [Fact]
-    public void Twin_publishing_before_the_store_is_found()
-        => _coyote.ExpectBug(() => TryBody(new FaultySpscRingBuffer<int>(1, RingFault.PublishBeforeStore), 1 + ExtraItems), "order broken");
+    [SeededFault(FaultId.RingPublishBeforeStore)]
+    public void Publishing_before_the_store_is_found()
+        => _coyote.ExpectFault(FaultId.RingPublishBeforeStore, () => TryBody(new SpscRingBuffer<int>(1), 1 + ExtraItems), "order broken");
 
     [Fact]
-    public void Twin_freeing_the_slot_before_loading_it_is_found()
-        => _coyote.ExpectBug(() => TryBody(new FaultySpscRingBuffer<int>(1, RingFault.ReleaseHeadBeforeLoad), 1 + ExtraItems), "order broken");
+    [SeededFault(FaultId.RingReleaseHeadBeforeLoad)]
+    public void Freeing_the_slot_before_loading_it_is_found()
+        => _coyote.ExpectFault(FaultId.RingReleaseHeadBeforeLoad, () => TryBody(new SpscRingBuffer<int>(1), 1 + ExtraItems), "order broken");
 
     // Invariant: with TryWriteBatch (chunks of 2, partial writes resumed) and TryReadBatch (2 at a time),
     // the consumer receives 1..n in order, each once, across the wrap point of the slot array.
@@ -40,11 +42,12 @@ public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
     [InlineData(2)]
     [InlineData(3)]
     public void Batch_operations_deliver_every_item_once_in_order(int capacity)
-        => _coyote.Run(() => BatchBody(new LibraryRing<int>(capacity), capacity + ExtraItems), scale: 0.5, variant: $"capacity{capacity}");
+        => _coyote.Run(() => BatchBody(new SpscRingBuffer<int>(capacity), capacity + ExtraItems), scale: 0.5, variant: $"capacity{capacity}");
 
     [Fact]
-    public void Twin_publishing_a_batch_before_copying_it_is_found()
-        => _coyote.ExpectBug(() => BatchBody(new FaultySpscRingBuffer<int>(2, RingFault.BatchPublishBeforeCopy), 2 + ExtraItems), "order broken");
+    [SeededFault(FaultId.RingBatchPublishBeforeCopy)]
+    public void Publishing_a_batch_before_copying_it_is_found()
+        => _coyote.ExpectFault(FaultId.RingBatchPublishBeforeCopy, () => BatchBody(new SpscRingBuffer<int>(2), 2 + ExtraItems), "order broken");
 
     // Invariant: with the blocking Write/Read and WriteBatch/WaitToRead+TryReadBatch, every item is
     // delivered once, in order, and neither side stays parked: a parked reader is released by the
@@ -54,21 +57,24 @@ public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
     [InlineData(1)]
     [InlineData(2)]
     public void Blocking_operations_deliver_every_item_once_in_order(int capacity)
-        => _coyote.Run(() => BlockingBody(new LibraryRing<int>(capacity), capacity, capacity + ExtraItems), variant: $"capacity{capacity}");
+        => _coyote.Run(() => BlockingBody(new SpscRingBuffer<int>(capacity), capacity, capacity + ExtraItems), variant: $"capacity{capacity}");
 
     [Fact]
-    public void Blocking_twin_whose_gate_announces_after_the_recheck_is_found()
-        => _coyote.ExpectBug(() => BlockingBody(new FaultySpscRingBuffer<int>(1, gateFault: GateFault.AnnounceAfterRecheck), 1, 1 + ExtraItems), "Deadlock");
+    [SeededFault(FaultId.GateAnnounceAfterRecheck)]
+    public void Blocking_gate_announcing_after_the_recheck_is_found()
+        => _coyote.ExpectFault(FaultId.GateAnnounceAfterRecheck, () => BlockingBody(new SpscRingBuffer<int>(1), 1, 1 + ExtraItems), "Deadlock");
 
     [Fact]
-    public void Blocking_twin_that_never_refreshes_its_cached_head_is_found()
-        => _coyote.ExpectBug(() => BlockingBody(new FaultySpscRingBuffer<int>(1, RingFault.NeverRefreshCachedHead), 1, 1 + ExtraItems), "Scheduling steps bound");
+    [SeededFault(FaultId.RingNeverRefreshCachedHead)]
+    public void Blocking_producer_that_never_refreshes_its_cached_head_is_found()
+        => _coyote.ExpectFault(FaultId.RingNeverRefreshCachedHead, () => BlockingBody(new SpscRingBuffer<int>(1), 1, 1 + ExtraItems), "Scheduling steps bound");
 
     [Fact]
-    public void Blocking_twin_that_wakes_the_producer_one_slot_late_is_found()
-        => _coyote.ExpectBug(() => BlockingBody(new FaultySpscRingBuffer<int>(2, RingFault.NotifySpaceOffByOne), 2, 2 + ExtraItems), "Deadlock");
+    [SeededFault(FaultId.RingNotifySpaceOffByOne)]
+    public void Blocking_producer_woken_one_slot_late_is_found()
+        => _coyote.ExpectFault(FaultId.RingNotifySpaceOffByOne, () => BlockingBody(new SpscRingBuffer<int>(2), 2, 2 + ExtraItems), "Deadlock");
 
-    private static async Task TryBody(ISpscRing<int> ring, int items)
+    private static async Task TryBody(SpscRingBuffer<int> ring, int items)
     {
         Task producer = CoyoteAssert.Run("producer", () =>
         {
@@ -101,7 +107,7 @@ public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
         CoyoteAssert.True(!ring.TryRead(out int extra), $"order broken: an item read twice or invented: {extra}");
     }
 
-    private static async Task BatchBody(ISpscRing<int> ring, int items)
+    private static async Task BatchBody(SpscRingBuffer<int> ring, int items)
     {
         Task producer = CoyoteAssert.Run("producer", () =>
         {
@@ -141,7 +147,7 @@ public sealed class SpscRingBufferOrderTests(ITestOutputHelper output)
         CoyoteAssert.True(!ring.TryRead(out int extra), $"order broken: an item read twice or invented: {extra}");
     }
 
-    private static async Task BlockingBody(ISpscRing<int> ring, int capacity, int items)
+    private static async Task BlockingBody(SpscRingBuffer<int> ring, int capacity, int items)
     {
         // The producer alternates Write with WriteBatch of up to two items (a batch writer parks until the
         // whole batch fits); the consumer alternates Read with WaitToRead + TryReadBatch, so that every kind

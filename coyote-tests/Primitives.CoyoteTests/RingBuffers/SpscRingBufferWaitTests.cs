@@ -1,6 +1,6 @@
 using Primitives.CoyoteTests.Harness;
-using Primitives.CoyoteTests.Internal.Twins;
-using Primitives.CoyoteTests.RingBuffers.Twins;
+using Primitives.Internal;
+using Primitives.RingBuffers;
 
 using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
 
@@ -23,39 +23,41 @@ public sealed class SpscRingBufferWaitTests(ITestOutputHelper output)
     [InlineData(1)]
     [InlineData(2)]
     public void Async_waits_deliver_every_item_once_in_order(int capacity)
-        => _coyote.Run(() => AsyncBody(new LibraryRing<int>(capacity), capacity + ExtraItems), variant: $"capacity{capacity}");
+        => _coyote.Run(() => AsyncBody(new SpscRingBuffer<int>(capacity), capacity + ExtraItems), variant: $"capacity{capacity}");
 
     [Fact]
-    public void Async_twin_whose_gate_never_completes_the_signal_is_found()
-        => _coyote.ExpectBug(() => AsyncBody(new FaultySpscRingBuffer<int>(1, gateFault: GateFault.NoAsyncWake), 1 + ExtraItems), "Deadlock");
+    [SeededFault(FaultId.GateNoAsyncWake)]
+    public void Async_gate_that_never_completes_the_signal_is_found()
+        => _coyote.ExpectFault(FaultId.GateNoAsyncWake, () => AsyncBody(new SpscRingBuffer<int>(1), 1 + ExtraItems), "Deadlock");
 
     [Fact]
-    public void Async_twin_whose_gate_announces_after_the_recheck_is_found()
-        => _coyote.ExpectBug(() => AsyncBody(new FaultySpscRingBuffer<int>(1, gateFault: GateFault.AnnounceAfterRecheck), 1 + ExtraItems), "Deadlock");
+    [SeededFault(FaultId.GateAnnounceAfterRecheck)]
+    public void Async_gate_announcing_after_the_recheck_is_found()
+        => _coyote.ExpectFault(FaultId.GateAnnounceAfterRecheck, () => AsyncBody(new SpscRingBuffer<int>(1), 1 + ExtraItems), "Deadlock");
 
     // Invariant: a writer parked on a full ring and a reader parked on an empty ring (sync) both end with
     // OperationCanceledException when their token is cancelled, wherever the cancellation lands; the
     // cancelled write did not happen and the rings still work.
     [Fact]
     public void Cancellation_releases_parked_sync_reader_and_writer()
-        => _coyote.Run(() => CancellationBody(new LibraryRing<int>(1), new LibraryRing<int>(1), isAsync: false));
+        => _coyote.Run(() => CancellationBody(new SpscRingBuffer<int>(1), new SpscRingBuffer<int>(1), isAsync: false));
 
     [Fact]
-    public void Sync_twin_ignoring_cancellation_is_found()
-        => _coyote.ExpectBug(() => CancellationBody(Faulty(), Faulty(), isAsync: false), "Deadlock");
+    [SeededFault(FaultId.GateIgnoreCancellation)]
+    public void Sync_waits_ignoring_cancellation_are_found()
+        => _coyote.ExpectFault(FaultId.GateIgnoreCancellation, () => CancellationBody(new SpscRingBuffer<int>(1), new SpscRingBuffer<int>(1), isAsync: false), "Deadlock");
 
     // Invariant: the same for WriteAsync and ReadAsync.
     [Fact]
     public void Cancellation_releases_parked_async_reader_and_writer()
-        => _coyote.Run(() => CancellationBody(new LibraryRing<int>(1), new LibraryRing<int>(1), isAsync: true));
+        => _coyote.Run(() => CancellationBody(new SpscRingBuffer<int>(1), new SpscRingBuffer<int>(1), isAsync: true));
 
     [Fact]
-    public void Async_twin_ignoring_cancellation_is_found()
-        => _coyote.ExpectBug(() => CancellationBody(Faulty(), Faulty(), isAsync: true), "Deadlock");
+    [SeededFault(FaultId.GateIgnoreCancellation)]
+    public void Async_waits_ignoring_cancellation_are_found()
+        => _coyote.ExpectFault(FaultId.GateIgnoreCancellation, () => CancellationBody(new SpscRingBuffer<int>(1), new SpscRingBuffer<int>(1), isAsync: true), "Deadlock");
 
-    private static FaultySpscRingBuffer<int> Faulty() => new(1, gateFault: GateFault.IgnoreCancellation);
-
-    private static async Task AsyncBody(ISpscRing<int> ring, int items)
+    private static async Task AsyncBody(SpscRingBuffer<int> ring, int items)
     {
         Task producer = CoyoteAssert.Run("producer", async () =>
         {
@@ -97,7 +99,7 @@ public sealed class SpscRingBufferWaitTests(ITestOutputHelper output)
         CoyoteAssert.True(!ring.TryRead(out int extra), $"order broken: an item read twice or invented: {extra}");
     }
 
-    private static async Task CancellationBody(ISpscRing<int> full, ISpscRing<int> empty, bool isAsync)
+    private static async Task CancellationBody(SpscRingBuffer<int> full, SpscRingBuffer<int> empty, bool isAsync)
     {
         CoyoteAssert.True(full.TryWrite(1), "a new ring of capacity 1 refused its first item");
         using var cts = new CancellationTokenSource();

@@ -34,6 +34,20 @@ internal enum FaultId
     /// <summary>WaitToRead reports completion while items written before it remain (items lost).</summary>
     RingCompletionBeforeItems,
 
+    /// <summary>The async N-slot wait stores how many slots it needs only after the gate announced it and re-checked: the consumer compares against the previous wait's threshold (lost wake-up).</summary>
+    RingAsyncSpaceNeededAfterAnnounce,
+
+    // --- RingBuffers/SpscChannel ---
+
+    /// <summary>Reader.Completion completes as soon as the writer completes, while items remain to be read (completion before items).</summary>
+    ChannelCompletionBeforeDrained,
+
+    /// <summary>Writer.Complete(error) drops the error: Completion and the waits report a clean end (error lost).</summary>
+    ChannelCompletionErrorDropped,
+
+    /// <summary>The writer's completion does not check whether the reader already drained the ring: Completion never completes (lost completion).</summary>
+    ChannelCompleteWithoutDrainCheck,
+
     // --- Internal/WaitGate ---
 
     /// <summary>The waiter re-checks the condition before announcing itself (lost wake-up).</summary>

@@ -79,6 +79,12 @@ internal sealed class WaitGate
         lock (_lock)
         {
             Monitor.PulseAll(_lock);
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.GateNoAsyncWake))
+            {
+                return; // SEEDED FAULT: the async waiters' signal is neither taken nor completed
+            }
+#endif
             signal = _asyncSignal;
             _asyncSignal = null;
         }
@@ -140,10 +146,19 @@ internal sealed class WaitGate
     {
         lock (_lock)
         {
+#if PRIMITIVES_FAULTS
+            bool checkedEarly = Fault.Is(FaultId.GateAnnounceAfterRecheck) && isReady(state); // SEEDED FAULT: checks before announcing
+#endif
             Interlocked.Increment(ref _waiters); // announce: pairs with the acquire load in NotifyIfWaiting
             try
             {
                 Interlocked.MemoryBarrierProcessWide(); // makes every signaler's earlier release store visible to the re-check below
+#if PRIMITIVES_FAULTS
+                if (Fault.Is(FaultId.GateAnnounceAfterRecheck) && !checkedEarly)
+                {
+                    Monitor.Wait(_lock); // SEEDED FAULT: parks on that early check; a signal between it and the announcement is lost
+                }
+#endif
                 while (!isReady(state))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -192,9 +207,18 @@ internal sealed class WaitGate
             Task signal;
             lock (_lock)
             {
+#if PRIMITIVES_FAULTS
+                bool checkedEarly = Fault.Is(FaultId.GateAnnounceAfterRecheck) && isReady(state); // SEEDED FAULT: checks before announcing
+#endif
                 Interlocked.Increment(ref _waiters); // announce: pairs with the acquire load in NotifyIfWaiting
                 Interlocked.MemoryBarrierProcessWide(); // see the design note: the re-check below sees every earlier signal
                 bool ready = isReady(state);
+#if PRIMITIVES_FAULTS
+                if (Fault.Is(FaultId.GateAnnounceAfterRecheck))
+                {
+                    ready = checkedEarly; // SEEDED FAULT: decides on the check made before the announcement
+                }
+#endif
                 if (ready || cancellationToken.IsCancellationRequested)
                 {
                     Interlocked.Decrement(ref _waiters); // retract: nothing to wait for
@@ -223,6 +247,12 @@ internal sealed class WaitGate
     private CancellationTokenRegistration RegisterCancellation(CancellationToken cancellationToken)
     {
         // Never called under _lock: a token that is already cancelled runs NotifyAll synchronously, which takes it.
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.GateIgnoreCancellation))
+        {
+            return default; // SEEDED FAULT: a cancelled waiter that has parked is never woken
+        }
+#endif
         return cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static gate => ((WaitGate)gate!).NotifyAll(), this)
             : default;

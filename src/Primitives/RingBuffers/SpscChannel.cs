@@ -1,6 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+#if PRIMITIVES_FAULTS
+using Primitives.Internal;
+#endif
 
 namespace Primitives.RingBuffers;
 
@@ -72,6 +75,12 @@ public sealed class SpscChannel<T> : Channel<T>
 
     private bool TryComplete(Exception? error)
     {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ChannelCompletionErrorDropped))
+        {
+            error = null; // SEEDED FAULT: the writer's error is dropped: the reader sees a clean end
+        }
+#endif
         if (Interlocked.CompareExchange(ref _doneWriting, error ?? s_doneWritingSentinel, null) is not null) // full fence; pairs with the acquire in DoneWriting
         {
             return false;
@@ -79,6 +88,12 @@ public sealed class SpscChannel<T> : Channel<T>
 
         _ring.Complete(); // after _doneWriting: a reader that sees the ring completed sees the error
         Interlocked.MemoryBarrierProcessWide(); // pairs with the reader's release of Head + acquire of the ring's flag (design note)
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ChannelCompleteWithoutDrainCheck))
+        {
+            return true; // SEEDED FAULT: a reader that read the last item before this completion never completes Completion
+        }
+#endif
         CompleteReaderIfDrained();
         return true;
     }
@@ -87,6 +102,13 @@ public sealed class SpscChannel<T> : Channel<T>
     private void CompleteReaderIfDrained()
     {
         Exception? error = DoneWriting;
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ChannelCompletionBeforeDrained) && error is not null)
+        {
+            _completion.TrySetResult(); // SEEDED FAULT: Completion ends while items remain to be read
+            return;
+        }
+#endif
         if (error is null || !_ring.IsEmpty) // IsEmpty: acquire loads of both indices
         {
             return;

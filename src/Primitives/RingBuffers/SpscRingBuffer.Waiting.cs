@@ -210,6 +210,14 @@ public sealed partial class SpscRingBuffer<T>
     /// <summary>Producer: the asynchronous wait until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
     private ValueTask WaitForSpaceAsync(int needed, CancellationToken cancellationToken)
     {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingAsyncSpaceNeededAfterAnnounce))
+        {
+            ValueTask parked = _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
+            Volatile.Write(ref _spaceNeeded, needed); // SEEDED FAULT: stored after the gate announced the wait and re-checked
+            return parked;
+        }
+#endif
         Volatile.Write(ref _spaceNeeded, needed); // release: see WaitForSpace
         return _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
     }
@@ -223,6 +231,12 @@ public sealed partial class SpscRingBuffer<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void NotifySpace(long head)
     {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingNotifySpaceOffByOne))
+        {
+            head--; // SEEDED FAULT: one slot less counted free: wakes only when the free space exceeds the need (> for >=)
+        }
+#endif
         if (_spaceAvailable.HasWaiters
             && _capacity - (Volatile.Read(ref _indices.Tail) - head) >= Volatile.Read(ref _spaceNeeded)) // acquire Tail: the producer's latest; acquire _spaceNeeded: pairs with the release in WaitForSpace
         {
@@ -240,9 +254,17 @@ public sealed partial class SpscRingBuffer<T>
 
     /// <summary>Consumer: whether an item is available. Read after <see cref="IsCompleted"/> it is final:
     /// the acquire of Tail then sees the producer's last release (ordering 3 of the design note).</summary>
-    private bool HasItem() =>
-        _indices.CachedTail != _indices.Head // plain: both are the consumer's own
-        || Volatile.Read(ref _indices.Tail) != _indices.Head; // acquire: pairs with the producer's release of Tail; plain Head: the consumer's own
+    private bool HasItem()
+    {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingCompletionBeforeItems) && IsCompleted)
+        {
+            return false; // SEEDED FAULT: once completed, WaitToRead/WaitToReadAsync report the end while items remain
+        }
+#endif
+        return _indices.CachedTail != _indices.Head // plain: both are the consumer's own
+            || Volatile.Read(ref _indices.Tail) != _indices.Head; // acquire: pairs with the producer's release of Tail; plain Head: the consumer's own
+    }
 
     /// <summary>
     /// The spin phase of an asynchronous wait: WaitGate's bounded spin, run on the synchronous fast path so that a

@@ -201,6 +201,13 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         ref T slot = ref SlotAt(head);
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingReleaseHeadBeforeLoad))
+        {
+            Volatile.Write(ref _indices.Head, head + 1); // SEEDED FAULT: frees the slot before loading it
+            slot = ref SlotAt(head); // (its field loads let the producer run before the load below)
+        }
+#endif
         item = slot; // plain: the slot is the consumer's between the acquire of Tail and the release below
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
@@ -274,6 +281,13 @@ public sealed partial class SpscRingBuffer<T>
             return false;
         }
 
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingNoWakeOnComplete))
+        {
+            _spaceAvailable.NotifyAll(); // SEEDED FAULT: the consumer's gate is not woken
+            return true;
+        }
+#endif
         _dataAvailable.NotifyAll();
         _spaceAvailable.NotifyAll();
         return true;
@@ -289,6 +303,12 @@ public sealed partial class SpscRingBuffer<T>
             return false;
         }
 
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingPublishBeforeStore))
+        {
+            Volatile.Write(ref _indices.Tail, tail + 1); // SEEDED FAULT: publishes the slot before storing the item
+        }
+#endif
         SlotAt(tail) = item; // plain: the slot is the producer's until the release below
         Volatile.Write(ref _indices.Tail, tail + 1); // release: the slot store above happens first; pairs with the consumer's acquire of Tail in RefreshTail and the wait conditions
         _dataAvailable.NotifyIfWaiting();
@@ -313,6 +333,12 @@ public sealed partial class SpscRingBuffer<T>
             return 0;
         }
 
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingBatchPublishBeforeCopy))
+        {
+            Volatile.Write(ref _indices.Tail, tail + count); // SEEDED FAULT: publishes the batch before copying it
+        }
+#endif
         int first = Math.Min(count, _mask + 1 - ((int)tail & _mask));
         items[..first].CopyTo(MemoryMarshal.CreateSpan(ref SlotAt(tail), first));
         if (first < count)
@@ -330,6 +356,12 @@ public sealed partial class SpscRingBuffer<T>
     private long RefreshHead(long tail)
     {
         long head = Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head; its slot loads and clears are done
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingNeverRefreshCachedHead))
+        {
+            head = _indices.CachedHead; // SEEDED FAULT: the cache is never refreshed
+        }
+#endif
         Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedHead = head; // plain: producer-private
         return _capacity - (tail - head);

@@ -1,0 +1,170 @@
+using System.Threading.Channels;
+using Microsoft.Coyote.Random;
+using Primitives.CoyoteTests.Harness;
+using Primitives.Internal;
+using Primitives.RingBuffers;
+
+using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
+
+namespace Primitives.CoyoteTests.RingBuffers;
+
+/// <summary>
+/// Systematic tests of <see cref="SpscChannel{T}"/>, the <see cref="Channel{T}"/> over a ring: the contract of a
+/// bounded single-reader, single-writer channel, under a concurrent reader and writer and the writer's completion.
+/// </summary>
+/// <remarks>
+/// The writer alternates <c>WriteAsync</c> with <c>TryWrite</c> and, when the channel is full,
+/// <c>WaitToWriteAsync</c>; then completes, with or without an error: at once (items still buffered) or after a
+/// <see cref="Jitter"/> that lands the completion anywhere in the reader's wait. Every broken-contract message starts with "channel broken".
+/// </remarks>
+public sealed class SpscChannelTests(ITestOutputHelper output)
+{
+    private readonly CoyoteHarness _coyote = new(output);
+
+    private enum ReaderKind
+    {
+        /// <summary>The loop of <c>ReadAllAsync</c> (WaitToReadAsync, then TryRead until empty), then <c>Completion</c>.</summary>
+        ReadAll,
+
+        /// <summary><c>ReadAsync</c> exactly as many times as there are items, then <c>Completion</c> with no further wait.</summary>
+        ReadExactly,
+    }
+
+    // Invariant: every item written is read once, in order; WaitToWriteAsync wakes the writer once the reader frees a
+    // slot; the ReadAllAsync loop ends (WaitToReadAsync false) only after the last item, once the writer completed;
+    // Reader.Completion is not complete while an item is unread, and completes once the last one was read; then
+    // WaitToReadAsync stays false and ReadAsync fails with ChannelClosedException.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Reader_gets_every_item_once_in_order_then_completion(int capacity)
+        => _coyote.Run(() => Body(capacity, ReaderKind.ReadAll, error: null), variant: $"capacity{capacity}");
+
+    [Fact]
+    [SeededFault(FaultId.ChannelCompletionBeforeDrained)]
+    public void Completion_before_the_last_items_are_read_is_found()
+        => _coyote.ExpectFault(FaultId.ChannelCompletionBeforeDrained, () => Body(2, ReaderKind.ReadAll, error: null), "channel broken");
+
+    [Fact]
+    [SeededFault(FaultId.RingCompletionBeforeItems)]
+    public void Ring_reporting_completion_before_the_last_items_is_found()
+        => _coyote.ExpectFault(FaultId.RingCompletionBeforeItems, () => Body(2, ReaderKind.ReadAll, error: null), "channel broken");
+
+    // Invariant: a reader that reads exactly the items written and then awaits Reader.Completion, with no further
+    // read or wait, sees it complete, whichever of its last read and the writer's completion comes first.
+    [Fact]
+    public void Reader_that_stops_at_the_last_item_sees_completion()
+        => _coyote.Run(() => Body(2, ReaderKind.ReadExactly, error: null));
+
+    [Fact]
+    [SeededFault(FaultId.ChannelCompleteWithoutDrainCheck)]
+    public void Completion_missed_by_the_writer_is_found()
+        => _coyote.ExpectFault(FaultId.ChannelCompleteWithoutDrainCheck, () => Body(2, ReaderKind.ReadExactly, error: null), "Deadlock");
+
+    // Invariant: Writer.Complete(error) ends the ReadAllAsync loop (WaitToReadAsync throws) with that very exception,
+    // only after every item was read, and Reader.Completion faults with it.
+    [Fact]
+    public void Writer_error_reaches_the_reader_after_the_items()
+        => _coyote.Run(() => Body(1, ReaderKind.ReadAll, new InvalidDataException("the writer failed")));
+
+    [Fact]
+    [SeededFault(FaultId.ChannelCompletionErrorDropped)]
+    public void Dropped_writer_error_is_found()
+        => _coyote.ExpectFault(FaultId.ChannelCompletionErrorDropped, () => Body(1, ReaderKind.ReadAll, new InvalidDataException("the writer failed")), "channel broken");
+
+    private static async Task Body(int capacity, ReaderKind kind, Exception? error)
+    {
+        var channel = new SpscChannel<int>(capacity);
+        ChannelWriter<int> writer = channel.Writer;
+        ChannelReader<int> reader = channel.Reader;
+        int items = capacity + ExtraItems;
+
+        Task writing = CoyoteAssert.Run("writer", async () =>
+        {
+            for (int item = 1; item <= items; item++)
+            {
+                if (item % 2 == 1)
+                {
+                    await writer.WriteAsync(item);
+                }
+                else if (!writer.TryWrite(item))
+                {
+                    CoyoteAssert.True(await writer.WaitToWriteAsync(), "channel broken: WaitToWriteAsync returned false before the writer completed");
+                    CoyoteAssert.True(writer.TryWrite(item), "channel broken: WaitToWriteAsync reported room that TryWrite did not find");
+                }
+            }
+
+            // Half the time at once, with items still buffered; else anywhere along the reader's wait.
+            if (Generator.Create().NextBoolean())
+            {
+                Jitter.Steps(MaxJitter);
+            }
+
+            writer.Complete(error);
+            CoyoteAssert.True(!writer.TryWrite(-1), "channel broken: TryWrite succeeded after Complete");
+        });
+
+        Task reading = CoyoteAssert.Run("reader", async () =>
+        {
+            int expected = 1;
+            if (kind == ReaderKind.ReadAll)
+            {
+                Exception? ended = null;
+                try
+                {
+                    // ReadAllAsync itself, which SpscChannel inherits from ChannelReader, is this loop; its iterator
+                    // lives in System.Threading.Channels, which Coyote does not rewrite, so its continuations would
+                    // run on uncontrolled pool threads.
+                    while (await reader.WaitToReadAsync())
+                    {
+                        while (reader.TryRead(out int item))
+                        {
+                            Received(reader, item, ref expected, items);
+                        }
+                    }
+                }
+                catch (Exception ex) when (error is not null && ReferenceEquals(ex, error))
+                {
+                    ended = ex;
+                }
+
+                CoyoteAssert.True(expected == items + 1, $"channel broken: the read loop ended after {expected - 1} of {items} items");
+                CoyoteAssert.True(ReferenceEquals(ended, error), "channel broken: WaitToReadAsync ended normally although the writer completed with an error");
+            }
+            else
+            {
+                while (expected <= items)
+                {
+                    Received(reader, await reader.ReadAsync(), ref expected, items);
+                }
+            }
+
+            Exception? completion = null;
+            try
+            {
+                await reader.Completion;
+            }
+            catch (Exception ex) when (error is not null)
+            {
+                completion = ex;
+            }
+
+            CoyoteAssert.True(ReferenceEquals(completion, error), $"channel broken: Completion ended with {completion?.GetType().Name ?? "success"}, not with the writer's error");
+            if (error is null)
+            {
+                CoyoteAssert.True(!await reader.WaitToReadAsync(), "channel broken: WaitToReadAsync returned true on a completed, drained channel");
+                await CoyoteAssert.ThrowsAsync<ChannelClosedException>(async () => await reader.ReadAsync(), "channel broken: ReadAsync on a completed, drained channel");
+            }
+        });
+
+        await Task.WhenAll(new[] { writing, reading });
+    }
+
+    /// <summary>Checks the order of <paramref name="item"/> and that Completion has not run ahead of the items.</summary>
+    private static void Received(ChannelReader<int> reader, int item, ref int expected, int items)
+    {
+        CoyoteAssert.True(item == expected, $"channel broken: read {item} where {expected} was due");
+        CoyoteAssert.True(item == items || !reader.Completion.IsCompleted, $"channel broken: Completion ended with {items - item} item(s) unread");
+        expected++;
+    }
+}
