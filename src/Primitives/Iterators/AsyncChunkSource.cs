@@ -125,7 +125,8 @@ internal abstract class AsyncChunkSource<T>
                             break;
                         }
 
-                        buffer[read++] = enumerator.Current;
+                        T item = enumerator.Current; // read before counting: a throwing Current must not count a slot
+                        buffer[read++] = item;
                     }
 
                     _ended = read < size;

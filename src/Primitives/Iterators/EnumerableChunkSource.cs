@@ -61,7 +61,8 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
                         break;
                     }
 
-                    buffer[read++] = _enumerator.Current;
+                    T item = _enumerator.Current; // read before counting: a throwing Current must not count a slot
+                    buffer[read++] = item;
                 }
 
                 _ended = read < size;
