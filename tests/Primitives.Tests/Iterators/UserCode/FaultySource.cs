@@ -118,6 +118,7 @@ internal sealed class FaultySource
     private readonly TaskCompletionSource _releasedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _blocked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _tokenLock = new();
+    private readonly int[] _selections;
     private CancellationToken _workerToken;
     private int _active;
     private long _calls;
@@ -137,6 +138,7 @@ internal sealed class FaultySource
         Count = count;
         _at = at;
         _caller = caller;
+        _selections = new int[count];
         Failure = new UserCodeFailedException($"{point} failed at {at}");
         CallbackFailure = new UserCodeFailedException($"a token callback registered by {point} failed");
     }
@@ -233,6 +235,7 @@ internal sealed class FaultySource
         Enter("selector");
         try
         {
+            CountSelection(item);
             if (IsSelectorPoint && item == _at)
             {
                 Fire();
@@ -276,6 +279,7 @@ internal sealed class FaultySource
         Enter("selector");
         try
         {
+            CountSelection(item);
             if (item % 16 == 0)
             {
                 await Task.Yield();
@@ -331,6 +335,19 @@ internal sealed class FaultySource
         if (Volatile.Read(ref _ended) != 0)
         {
             _violations.Enqueue($"{what} ran after the enumeration ended");
+        }
+    }
+
+    /// <summary>The source produces each item once, so the selector must see it at most once.</summary>
+    private void CountSelection(int item)
+    {
+        if ((uint)item >= (uint)_selections.Length)
+        {
+            _violations.Enqueue($"the selector ran on {item}, which the source never produced");
+        }
+        else if (Interlocked.Increment(ref _selections[item]) == 2)
+        {
+            _violations.Enqueue($"the selector ran twice on item {item}, which the source produced once");
         }
     }
 

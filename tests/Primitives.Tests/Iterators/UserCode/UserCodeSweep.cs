@@ -5,6 +5,9 @@ namespace Primitives.Tests.Iterators.UserCode;
 /// <summary>Where, relative to the input, the fault fires.</summary>
 public enum Position
 {
+    /// <summary>Before the first MoveNext (the caller's token is cancelled before the enumeration starts).</summary>
+    BeforeStart,
+
     /// <summary>Item 1: in the first chunk.</summary>
     FirstChunk,
 
@@ -84,7 +87,8 @@ internal static class UserCodeSweep
                 Point.Selector or Point.SelectorOverArray or Point.SequenceMoveNext or Point.AsyncMoveNext or Point.ListIndexer => [FaultAction.Throw, FaultAction.Block],
                 _ => [FaultAction.Throw],
             };
-            Position[] positions = FaultySource.IsPerItem(point) ? [Position.FirstChunk, Position.MiddleChunk, Position.LastChunk]
+            Position[] positions = point == Point.CallerTokenCallback ? [Position.BeforeStart, Position.FirstChunk, Position.MiddleChunk, Position.LastChunk]
+                : FaultySource.IsPerItem(point) ? [Position.FirstChunk, Position.MiddleChunk, Position.LastChunk]
                 : point is Point.ListCount or Point.ReadOnlyListCount ? [Position.Call1, Position.Call2]
                 : [Position.Call1];
             foreach (FaultAction action in actions)
@@ -106,6 +110,7 @@ internal static class UserCodeSweep
         int count = shape == Shape.Small ? 10 : 5000;
         long at = position switch
         {
+            Position.BeforeStart => -1, // no item: the test cancels before the run
             Position.FirstChunk => 1,
             Position.MiddleChunk => count / 2,
             Position.LastChunk => count - 1,
@@ -125,6 +130,11 @@ internal static class UserCodeSweep
             Shape.Large => new() { MaxDegreeOfParallelism = 3, ChunkSize = 64, BufferSize = 16, Unordered = !ordered, CancellationToken = caller.Token },
             _ => new() { Unordered = !ordered, CancellationToken = caller.Token },
         };
+
+        if (position == Position.BeforeStart)
+        {
+            CancelQuietly(caller);
+        }
 
         Task<Outcome> run = async ? StartAsync(fixture, point, options) : StartSync(fixture, point, options);
         if (action == FaultAction.Block)
@@ -280,7 +290,7 @@ internal static class UserCodeSweep
         Expect expect = action switch
         {
             FaultAction.Block => Expect.CallerCancelled,
-            FaultAction.CancelCaller => Expect.CallerCancelledOrComplete,
+            FaultAction.CancelCaller => at < 0 ? Expect.CallerCancelled : Expect.CallerCancelledOrComplete,
             _ => point switch
             {
                 Point.SequenceGetEnumerator or Point.AsyncGetEnumerator => Expect.NothingThenFailure,
@@ -354,9 +364,9 @@ internal static class UserCodeSweep
                 break;
             case Expect.CallerCancelled:
                 ExpectCallerCancellation(caller, error, got, broken);
-                if (ordered && (!isPrefix || results.Count > at))
+                if (at < 0 ? results.Count != 0 : ordered && (!isPrefix || results.Count > at))
                 {
-                    broken.Add($"expected correct results, in order, of items before {at} only; {got}");
+                    broken.Add(at < 0 ? $"expected no result from a run cancelled before it started; {got}" : $"expected correct results, in order, of items before {at} only; {got}");
                 }
 
                 break;
