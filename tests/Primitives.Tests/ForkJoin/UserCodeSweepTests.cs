@@ -20,6 +20,13 @@ public enum ScopePoint
 
     /// <summary>A task registers a throwing callback on <see cref="ForkJoinScope.CancellationToken"/>, then throws: the callback throws during the scope's cancellation.</summary>
     TokenCallback,
+
+    /// <summary>
+    /// A task registers a throwing callback on <see cref="ForkJoinScope.CancellationToken"/>, then cancels the outer
+    /// token the scope was opened with: the callback throws during the cancellation the outer token causes, so the
+    /// join throws an AggregateException with it (a failure, not only cancellations).
+    /// </summary>
+    TokenCallbackOnOuterCancel,
 }
 
 /// <summary>How the scope is run and joined.</summary>
@@ -111,6 +118,7 @@ public class UserCodeSweepTests
         var probe = new TaskProbe();
         var failure = new InvalidOperationException($"{point} failed at {at}");
         var callbackFailure = new InvalidOperationException("a callback on the scope's token failed");
+        using var outer = new CancellationTokenSource();
 
         void Body(ForkJoinScope scope)
         {
@@ -147,6 +155,10 @@ public class UserCodeSweepTests
                     case ScopePoint.TokenCallback:
                         scope.CancellationToken.Register(() => throw callbackFailure);
                         throw failure;
+                    case ScopePoint.TokenCallbackOnOuterCancel:
+                        scope.CancellationToken.Register(() => throw callbackFailure);
+                        outer.Cancel(); // the scope's callbacks run here; the scope keeps their exceptions
+                        return;
                 }
             }
 
@@ -161,22 +173,24 @@ public class UserCodeSweepTests
         Task run = Task.Factory.StartNew(
             () => form switch
             {
-                ScopeForm.Run => Task.Run(() => ForkJoinScope.Run(Body)),
-                ScopeForm.RunAsyncFunc => ForkJoinScope.RunAsync(async scope =>
-                {
-                    await Task.Yield();
-                    Body(scope);
-                }),
-                ScopeForm.RunAsyncAction => ForkJoinScope.RunAsync(Body),
+                ScopeForm.Run => Task.Run(() => ForkJoinScope.Run(Body, outer.Token)),
+                ScopeForm.RunAsyncFunc => ForkJoinScope.RunAsync(
+                    async scope =>
+                    {
+                        await Task.Yield();
+                        Body(scope);
+                    },
+                    outer.Token),
+                ScopeForm.RunAsyncAction => ForkJoinScope.RunAsync(Body, outer.Token),
                 ScopeForm.OpenJoin => Task.Run(() =>
                 {
-                    ForkJoinScope scope = ForkJoinScope.Open();
+                    ForkJoinScope scope = ForkJoinScope.Open(outer.Token);
                     Body(scope);
                     scope.Join();
                 }),
                 _ => Task.Run(async () =>
                 {
-                    ForkJoinScope scope = ForkJoinScope.Open(2);
+                    ForkJoinScope scope = ForkJoinScope.Open(2, outer.Token);
                     Body(scope);
                     await scope.JoinAsync();
                 }),
@@ -193,6 +207,7 @@ public class UserCodeSweepTests
         Exception[] expected = point switch
         {
             ScopePoint.TokenCallback => [failure, callbackFailure],
+            ScopePoint.TokenCallbackOnOuterCancel => [callbackFailure],
             _ => [failure],
         };
         IEnumerable<Exception> held = point == ScopePoint.NestedScopeTask ? aggregate.Flatten().InnerExceptions : aggregate.InnerExceptions;
