@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+#if PRIMITIVES_FAULTS
 using Primitives.Internal;
+#endif
 using Primitives.RingBuffers;
 
 namespace Primitives.Iterators;

@@ -1,4 +1,6 @@
+#if PRIMITIVES_FAULTS
 using Primitives.Internal;
+#endif
 using Primitives.Registry;
 
 namespace Primitives.Iterators;
