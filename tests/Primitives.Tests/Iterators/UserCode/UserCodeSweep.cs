@@ -176,12 +176,13 @@ internal static class UserCodeSweep
         if (kind is SourceKind.Sequence or SourceKind.AsyncSequence)
         {
             bool getEnumeratorFailed = point is Point.SequenceGetEnumerator or Point.AsyncGetEnumerator && fixture.Fired;
-            if (fixture.Enumerators != 1)
+            bool mayNotOpen = position == Position.BeforeStart; // cancelled before the start: opening the source is optional
+            if (fixture.Enumerators > 1 || (fixture.Enumerators == 0 && !mayNotOpen))
             {
                 broken.Add($"the source's GetEnumerator was called {fixture.Enumerators} times, expected once");
             }
 
-            int expectedDisposals = getEnumeratorFailed ? 0 : 1;
+            int expectedDisposals = getEnumeratorFailed || fixture.Enumerators == 0 ? 0 : 1;
             if (fixture.Disposals != expectedDisposals)
             {
                 broken.Add($"the source enumerator was disposed {fixture.Disposals} times, expected {expectedDisposals}");
