@@ -59,6 +59,9 @@ internal enum FaultId
     /// <summary>Publish does not wake the consumer: a consumer that parked waits forever.</summary>
     RegistryPublishWithoutWake,
 
+    /// <summary>A claim that moves Next to or past StoppedAt does not wake claimers parked for window space (lost wake-up).</summary>
+    RegistryClaimReachingStopWithoutWake,
+
     // --- ForkJoin/ForkJoinScope ---
 
     /// <summary>A task is counted finished before it runs: the join can return while it still runs.</summary>
