@@ -21,6 +21,9 @@ public sealed class TaskRegistryTests(ITestOutputHelper output)
     /// <summary>Scheduling points a claimer passes over before a claim: covers a block claimer's spin up to its parking (see docs/coyote.md, "Jitter").</summary>
     private const int ClaimJitter = 400;
 
+    /// <summary>Scheduling points the closer passes over before Close: spreads it over a dozen or so claims.</summary>
+    private const int CloseJitter = 600;
+
     private readonly CoyoteHarness _coyote = new(output);
 
     // Invariant: WaitForOwner(n) returns the owner that was published for n, and the data the owner
@@ -79,6 +82,22 @@ public sealed class TaskRegistryTests(ITestOutputHelper output)
     [SeededFault(FaultId.RegistryClaimReachingStopWithoutWake)]
     public void A_claim_reaching_the_stop_without_a_wake_up_is_found() =>
         _coyote.ExpectFault(FaultId.RegistryClaimReachingStopWithoutWake, () => ClaimsReachStopBody(new TaskRegistry(2), stopRacing: false), "Deadlock", maxSteps: MaxSteps);
+
+    // Invariant: Close, at any moment, ends every claim (block claims and single ones, running, spinning or parked
+    // for window space) with -1, and nothing is claimed after it. "drain": a third thread closes while the consumer
+    // releases as it goes; the consumer sees exactly the tasks claimed before the close, each published, and then
+    // "never" at ClaimedCount. "abandon": the consumer takes task 0, then closes and releases nothing more, so
+    // claimers parked for window space have only the close to wake them.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Close_ends_every_claim(bool drain) =>
+        _coyote.Run(() => CloseBody(new TaskRegistry(2), drain), drain ? 1 : 0.5, MaxSteps, drain ? "drain" : "abandon"); // abandon: parked claimers, slower iterations
+
+    [Fact]
+    [SeededFault(FaultId.RegistryCloseWithoutClaimWake)]
+    public void Closing_without_waking_claimers_is_found() =>
+        _coyote.ExpectFault(FaultId.RegistryCloseWithoutClaimWake, () => CloseBody(new TaskRegistry(2), drain: false), "Deadlock", maxSteps: MaxSteps);
 
     private static async Task OwnerBody(TaskRegistry registry)
     {
@@ -212,5 +231,55 @@ public sealed class TaskRegistryTests(ITestOutputHelper output)
         }
 
         await Task.WhenAll(stopper is null ? new[] { block, single } : new[] { block, single, stopper });
+    }
+
+    private static async Task CloseBody(TaskRegistry registry, bool drain)
+    {
+        Task block = CoyoteAssert.Run("block claimer", () =>
+        {
+            long first;
+            while ((first = registry.ClaimBlock(2)) >= 0)
+            {
+                registry.Publish(first, 1);
+                registry.Publish(first + 1, 1);
+            }
+        });
+        Task single = CoyoteAssert.Run("single claimer", () =>
+        {
+            long task;
+            while ((task = registry.Claim()) >= 0)
+            {
+                registry.Publish(task, 2);
+            }
+        });
+
+        if (!drain)
+        {
+            CoyoteAssert.True(registry.WaitForOwner(0, out _), "task 0 reported as never published");
+            registry.Release(0);
+            Jitter.Steps(CloseJitter); // claimers running, spinning or parked on the full window
+            registry.Close();
+            long closedAt = registry.ClaimedCount;
+            await Task.WhenAll(new[] { block, single });
+            CoyoteAssert.True(registry.ClaimedCount == closedAt, $"claimed {registry.ClaimedCount} after closing at {closedAt}");
+            return;
+        }
+
+        Task closer = CoyoteAssert.Run("closer", () =>
+        {
+            Jitter.Steps(CloseJitter); // a few claims before the close, or a dozen
+            registry.Close();
+        });
+
+        long next = 0;
+        while (registry.WaitForOwner(next, out int owner))
+        {
+            CoyoteAssert.True(owner is 1 or 2, $"task {next}: owner {owner} was never published");
+            registry.Release(next);
+            next++;
+        }
+
+        CoyoteAssert.True(registry.IsClosed && next == registry.ClaimedCount, $"consumer ended at {next}; closed {registry.IsClosed}, claimed {registry.ClaimedCount}");
+        await Task.WhenAll(new[] { block, single, closer });
     }
 }

@@ -62,6 +62,9 @@ internal enum FaultId
     /// <summary>A claim that moves Next to or past StoppedAt does not wake claimers parked for window space (lost wake-up).</summary>
     RegistryClaimReachingStopWithoutWake,
 
+    /// <summary>Close wakes the consumer but not the claimers parked for window space (lost wake-up).</summary>
+    RegistryCloseWithoutClaimWake,
+
     // --- ForkJoin/ForkJoinScope ---
 
     /// <summary>A task is counted finished before it runs: the join can return while it still runs.</summary>

@@ -268,7 +268,13 @@ public sealed partial class TaskRegistry
             long seen = Interlocked.CompareExchange(ref _indices.Next, next | ClosedBit, next); // full fence: serializes with every claim
             if (seen == next)
             {
-                _claimGate.NotifyIfWaiting();
+#if PRIMITIVES_FAULTS
+                if (!Fault.Is(FaultId.RegistryCloseWithoutClaimWake)) // SEEDED FAULT when active: parked claimers are not woken
+#endif
+                {
+                    _claimGate.NotifyIfWaiting();
+                }
+
                 _ownerGate.NotifyIfWaiting();
                 return;
             }
