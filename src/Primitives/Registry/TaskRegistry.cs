@@ -65,6 +65,10 @@ namespace Primitives.Registry;
 // exceed what the waiter read, and that store comes after the waiter announced), but the rule does
 // not rely on that. Cost on the common path: one acquire load of _stop (a line written only by
 // stops) after the CAS; the gate is touched only by the one claim that reaches a stop.
+//   Every other disjunct of the two wait conditions is made true only by an operation that signals
+// after it: room (Release), closed (Close), stopped at or below Next or the awaited task (TryStop),
+// published (Publish). Only claims move Next; a higher Next makes "room" false, never true, and the
+// consumer's "closed and task >= end" is decided by Close's own CAS; that leaves "Next >= StoppedAt".
 
 /// <summary>
 /// A lock-free registry of task numbers: workers claim consecutive task numbers and publish which worker
