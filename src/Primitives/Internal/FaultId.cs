@@ -73,6 +73,12 @@ internal enum FaultId
     /// <summary>Publish does not wake the consumer: a consumer that parked waits forever.</summary>
     RegistryPublishWithoutWake,
 
+    /// <summary>A claim that moves Next to or past StoppedAt does not wake claimers parked for window space (lost wake-up).</summary>
+    RegistryClaimReachingStopWithoutWake,
+
+    /// <summary>Close wakes the consumer but not the claimers parked for window space (lost wake-up).</summary>
+    RegistryCloseWithoutClaimWake,
+
     // --- ForkJoin/ForkJoinScope ---
 
     /// <summary>A task is counted finished before it runs: the join can return while it still runs.</summary>

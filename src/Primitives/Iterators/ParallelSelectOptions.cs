@@ -1,3 +1,5 @@
+using Primitives.RingBuffers;
+
 namespace Primitives.Iterators;
 
 /// <summary>
@@ -7,6 +9,9 @@ namespace Primitives.Iterators;
 /// <remarks>
 /// <para>Memory is bounded by <see cref="MaxDegreeOfParallelism"/> x <see cref="BufferSize"/> buffered results,
 /// plus one result per worker being computed (and, in <see cref="Unordered"/> mode, one chunk per worker).</para>
+/// <para><b>Validation.</b> Each property checks its value when it is set (the exception's parameter name is
+/// "value", as for the runtime's own property setters), against the limit of the structure it sizes, so that a
+/// value the iteration could never use fails here and not at the first <c>MoveNext</c>.</para>
 /// <para><b>Thread safety.</b> Instances are immutable once built; share them freely.</para>
 /// </remarks>
 public sealed class ParallelSelectOptions
@@ -20,14 +25,16 @@ public sealed class ParallelSelectOptions
 
     /// <summary>
     /// The number of workers that run the selector. Default: <see cref="Environment.ProcessorCount"/>.
+    /// At most <see cref="Array.MaxLength"/>: the workers' rings are held in one array.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or greater than <see cref="Array.MaxLength"/>.</exception>
     public int MaxDegreeOfParallelism
     {
         get => _maxDegreeOfParallelism;
         init
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Array.MaxLength); // else new SpscRingBuffer<T>[degree] fails at the first MoveNext of a sequence
             _maxDegreeOfParallelism = value;
         }
     }
@@ -36,15 +43,16 @@ public sealed class ParallelSelectOptions
     /// The capacity of each worker's result ring: how many finished results a worker may hold that the
     /// consumer has not taken yet. A slow consumer throttles the workers once their rings are full.
     /// Default: 4096 (on two cores, a smaller ring makes workers and consumer hand over more often; see
-    /// docs/benchmarks.md).
+    /// docs/benchmarks.md). At most <see cref="SpscRingBuffer{T}.MaxCapacity"/> (2^30), the largest ring.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or greater than <see cref="SpscRingBuffer{T}.MaxCapacity"/> (2^30).</exception>
     public int BufferSize
     {
         get => _bufferSize;
         init
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, SpscRingBuffer<byte>.MaxCapacity); // the same for every T; else the ring's constructor throws at the first MoveNext
             _bufferSize = value;
         }
     }
@@ -53,15 +61,17 @@ public sealed class ParallelSelectOptions
     /// How many consecutive source items a worker claims at once. 0 (the default) chooses automatically:
     /// for sources with a known count (arrays, <see cref="IList{T}"/>), about count / (32 x degree), at most 1024;
     /// for other sources, chunks start at 1 item and double every 4 claims up to 1024, so the first
-    /// results arrive quickly and long runs amortize the claim.
+    /// results arrive quickly and long runs amortize the claim. At most <see cref="Array.MaxLength"/>: a chunk of a
+    /// source that is not a list is read into one array.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or greater than <see cref="Array.MaxLength"/>.</exception>
     public int ChunkSize
     {
         get => _chunkSize;
         init
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Array.MaxLength); // else a worker's chunk buffer cannot be allocated
             _chunkSize = value;
         }
     }

@@ -49,10 +49,26 @@ namespace Primitives.Registry;
 //   4. Close: the CAS that sets ClosedBit is ordered after every claim (same word), so a consumer
 //      that acquires Next with the bit set sees the final end.
 //
-// Waking: two WaitGates. _claimGate: claimers wait for window space; Release, TryStop and Close
-// signal. _ownerGate: the consumer waits for a publication; Publish, TryStop and Close signal. Every
-// signal follows the release store (or CAS) that makes the condition true, so WaitGate's asymmetric
-// Dekker argument applies: no wake-up is lost, and a signal costs one load when nobody waits.
+// Waking: two WaitGates. _claimGate: claimers wait for window space, or for claiming to end; Release,
+// TryStop, Close, and the claim that moves Next to or past StoppedAt signal. _ownerGate: the consumer
+// waits for a publication; Publish, TryStop and Close signal. Every signal follows the release store
+// (or CAS) that makes the condition true, so WaitGate's asymmetric Dekker argument applies: no wake-up
+// is lost, and a signal costs one load when nobody waits.
+//   The claim that reaches the stop: a claimer of count numbers waits while Next + count > Released +
+// Window and Next < StoppedAt. Other claims can make "Next >= StoppedAt" true with no release: with a
+// stop recorded above Next (e.g. the end of a known-length source), a claim of fewer numbers still
+// fits and moves Next up to (or, for a block, past) the stop. So a successful claim re-reads StoppedAt
+// AFTER its CAS (a full fence) and signals if Next + count >= StoppedAt. Against a racing TryStop
+// (CAS _stop, then signal) this is Dekker again: either the claimer's read sees the new stop and it
+// signals, or the read came before TryStop's CAS, whose own signal then follows both stores. For a
+// waiter of one number no claim can get ahead of it without a release (the claim needs Released to
+// exceed what the waiter read, and that store comes after the waiter announced), but the rule does
+// not rely on that. Cost on the common path: one acquire load of _stop (a line written only by
+// stops) after the CAS; the gate is touched only by the one claim that reaches a stop.
+//   Every other disjunct of the two wait conditions is made true only by an operation that signals
+// after it: room (Release), closed (Close), stopped at or below Next or the awaited task (TryStop),
+// published (Publish). Only claims move Next; a higher Next makes "room" false, never true, and the
+// consumer's "closed and task >= end" is decided by Close's own CAS; that leaves "Next >= StoppedAt".
 
 /// <summary>
 /// A lock-free registry of task numbers: workers claim consecutive task numbers and publish which worker
@@ -189,8 +205,20 @@ public sealed partial class TaskRegistry
             ThrowBadPublish(task);
         }
 
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RegistryTagBeforeOwner))
+        {
+            Volatile.Write(ref slot.Tag, task); // SEEDED FAULT: the tag is released before the owner is stored
+        }
+#endif
         Volatile.Write(ref slot.Owner, owner); // ordered before the tag's release store below
         Volatile.Write(ref slot.Tag, task); // release: pairs with the consumer's acquire of Tag in TryReadOwner
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RegistryPublishWithoutWake))
+        {
+            return; // SEEDED FAULT: a parked consumer is never woken
+        }
+#endif
         _ownerGate.NotifyIfWaiting();
     }
 
@@ -211,6 +239,13 @@ public sealed partial class TaskRegistry
         while (current is null || task < current.Task)
         {
             mine ??= new StopRecord(task, error);
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.RegistryStopWithoutCas))
+            {
+                Volatile.Write(ref _stop, mine); // SEEDED FAULT: a lower stop recorded since the read is overwritten
+                current = mine; // the CAS below then succeeds unless yet another stop came in between
+            }
+#endif
             StopRecord? seen = Interlocked.CompareExchange(ref _stop, mine, current); // full fence: pairs with every acquire of _stop
             if (ReferenceEquals(seen, current))
             {
@@ -237,7 +272,13 @@ public sealed partial class TaskRegistry
             long seen = Interlocked.CompareExchange(ref _indices.Next, next | ClosedBit, next); // full fence: serializes with every claim
             if (seen == next)
             {
-                _claimGate.NotifyIfWaiting();
+#if PRIMITIVES_FAULTS
+                if (!Fault.Is(FaultId.RegistryCloseWithoutClaimWake)) // SEEDED FAULT when active: parked claimers are not woken
+#endif
+                {
+                    _claimGate.NotifyIfWaiting();
+                }
+
                 _ownerGate.NotifyIfWaiting();
                 return;
             }
@@ -325,18 +366,44 @@ public sealed partial class TaskRegistry
 
             if (next + count > Volatile.Read(ref _indices.Released) + _window) // acquire: pairs with the release store in Release
             {
-                return WindowFull;
+#if PRIMITIVES_FAULTS
+                if (!Fault.Is(FaultId.RegistryWindowOffByOne) || next + count - 1 > Volatile.Read(ref _indices.Released) + _window) // SEEDED FAULT: one number past the window gets through
+#endif
+                {
+                    return WindowFull;
+                }
             }
 
             long seen = Interlocked.CompareExchange(ref _indices.Next, next + count, next); // full fence: pairs with the acquires of Next
             if (seen == next)
             {
                 Debug.Assert(next + count < ClosedBit, $"task numbers exhausted: {next + count}");
+                if (next + count >= StoppedAt) // acquire, after the CAS: pairs with the CAS in TryStop (see "Waking" in the design note)
+                {
+                    NotifyClaimersOfTheEnd();
+                }
+
                 return next;
             }
 
             next = seen;
         }
+    }
+
+    /// <summary>
+    /// Wakes the claimers parked for window space after this thread's claim moved Next to or past the stop: their
+    /// condition "Next &gt;= StoppedAt" has just become true without a release. Rare (once per stop), so not inlined.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void NotifyClaimersOfTheEnd()
+    {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RegistryClaimReachingStopWithoutWake))
+        {
+            return; // SEEDED FAULT: a block claimer parked for window space waits until an unrelated release, close or stop
+        }
+#endif
+        _claimGate.NotifyIfWaiting();
     }
 
     /// <summary>Reads the slot of <paramref name="task"/>: true with the owner if the slot holds that task.</summary>

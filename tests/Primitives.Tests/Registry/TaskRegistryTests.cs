@@ -1,3 +1,5 @@
+using System.Reflection;
+using Primitives.Internal;
 using Primitives.Registry;
 
 namespace Primitives.Tests.Registry;
@@ -22,6 +24,18 @@ public class TaskRegistryTests
     {
         await Task.Delay(50);
         Assert.False(task.IsCompleted, because);
+    }
+
+    /// <summary>Waits until a claimer is announced on the registry's claim gate, i.e. past its spin and about to park or parked.</summary>
+    private static async Task UntilAClaimerIsParked(TaskRegistry registry, Task claimer)
+    {
+        var gate = (WaitGate)typeof(TaskRegistry).GetField("_claimGate", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(registry)!;
+        using var guard = new CancellationTokenSource(HangGuard);
+        while (!gate.HasWaiters)
+        {
+            Assert.False(claimer.IsCompleted, "the claim was expected to wait");
+            await Task.Delay(1, guard.Token);
+        }
     }
 
     [Theory]
@@ -280,6 +294,35 @@ public class TaskRegistryTests
         registry.TryStop(1, new InvalidOperationException());
         await claimer.WaitAsync(HangGuard);
         Assert.Equal(-1, await claimer);
+    }
+
+    // Regression: a block claimer waiting for window space must also wake when OTHER claims move Next up to a
+    // stop recorded above it (its condition "Next >= StoppedAt" becomes true without any release, close or stop).
+    [Fact]
+    public async Task A_waiting_block_claim_ends_when_other_claims_reach_the_stop()
+    {
+        var registry = new TaskRegistry(2);
+        Assert.True(registry.TryStop(2, null)); // a stop ahead of Next: tasks 0 and 1 may still be claimed
+        Assert.Equal(0, registry.Claim());
+        ValueTask<long> block = registry.ClaimBlockAsync(2); // needs numbers 1 and 2: the window (2) holds only 1
+        Assert.False(block.IsCompleted); // parked: an async claim announces itself before it returns
+
+        Assert.Equal(1, registry.Claim()); // Next reaches the stop: the block can never be claimed now
+        Assert.Equal(-1, await block.AsTask().WaitAsync(HangGuard));
+    }
+
+    [Fact]
+    public async Task A_waiting_block_claim_ends_when_another_block_claim_crosses_the_stop()
+    {
+        var registry = new TaskRegistry(4);
+        Assert.True(registry.TryStop(2, null));
+        Assert.Equal(0, registry.Claim());
+        Task<long> blocked = OnThread(() => registry.ClaimBlock(4)); // numbers 1 to 4: three past the window
+        await UntilAClaimerIsParked(registry, blocked);
+
+        Assert.Equal(1, registry.ClaimBlock(3)); // takes 1, 2, 3: Next (4) is now past the stop
+        await blocked.WaitAsync(HangGuard);
+        Assert.Equal(-1, await blocked);
     }
 
     [Fact]
