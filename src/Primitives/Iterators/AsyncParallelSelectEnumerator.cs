@@ -176,6 +176,10 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
         {
             // The consumer stopped the run (dispose, failure or cancellation): exit quietly.
         }
+        catch (Exception ex) when (RecordWorkerFailure(ex))
+        {
+            // Outside any item (an allocation, a bug): the chunk it held may be unpublished; the consumer throws it.
+        }
         finally
         {
             OnWorkerExit(worker);

@@ -178,6 +178,10 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         {
             // The consumer stopped the run (dispose, failure or cancellation): exit quietly.
         }
+        catch (Exception ex) when (RecordWorkerFailure(ex))
+        {
+            // Outside any item (an allocation, a bug): the chunk it held may be unpublished; the consumer throws it.
+        }
         finally
         {
             OnWorkerExit(worker);

@@ -408,6 +408,16 @@ internal abstract class ParallelSelectRun<TResult>
     protected bool IsOwnCancellation(Exception ex) =>
         ex is OperationCanceledException oce && oce.CancellationToken == _token && _token.IsCancellationRequested;
 
+    /// <summary>
+    /// Records a failure that belongs to no item: it escaped a worker outside the selector and the source (which are
+    /// caught per chunk), for example an allocation failure. No result after it can be trusted to come, and the chunk
+    /// the worker held may never be published, so the run stops at once: the consumer throws <paramref name="error"/>
+    /// at its next wait, after the results it has already been handed. Worker. False when the run had already stopped
+    /// at 0 (the consumer's shutdown, or another such failure): the caller then lets the exception reach the scope,
+    /// whose join reports it at the end of shutdown.
+    /// </summary>
+    protected bool RecordWorkerFailure(Exception error) => _registry!.TryStop(0, error); // stop 0 wins over every other
+
     /// <summary>Completes the worker's ring; the last worker closes the registry. Worker, on exit.</summary>
     protected void OnWorkerExit(int worker)
     {

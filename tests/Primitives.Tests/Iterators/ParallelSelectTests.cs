@@ -422,5 +422,33 @@ public class ParallelSelectTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ParallelSelectOptions { ChunkSize = -1 });
     }
 
+    // A worker that fails outside the selector and the source (here: its chunk buffer of 2^24 items of 32 KiB, 512 GiB,
+    // cannot be allocated) must end the run with that exception, never hang on the chunk it held and never end normally.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task A_worker_failure_outside_any_item_ends_the_run_with_it(int degree)
+    {
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = degree, ChunkSize = 1 << 24 };
+        Task<List<byte>> run = Task.Run(() => Generate(10).ParallelSelect(x => x[0], options).ToList());
+        await Assert.ThrowsAsync<OutOfMemoryException>(() => run.WaitAsync(HangGuard)); // TimeoutException if it hung
+
+        static IEnumerable<Big> Generate(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                yield return default;
+            }
+        }
+    }
+
     private static int Fail(int item) => throw new SelectorFailedException(item);
+
+    /// <summary>An item of 32 KiB: a chunk buffer of 2^24 of them cannot be allocated.</summary>
+    [System.Runtime.CompilerServices.InlineArray(1 << 15)]
+    private struct Big
+    {
+        private byte _first;
+    }
 }
