@@ -44,17 +44,23 @@ public sealed class ParallelSelectAsyncTests(ITestOutputHelper output)
     // asynchronous gate), then disposes. DisposeAsync completes (workers parked on full rings of one are woken);
     // afterwards no selector call runs or starts, and the source was disposed exactly once, after its last use.
     [Fact]
-    public void Early_disposal_joins_all_workers() => _coyote.Run(EarlyDisposalBody, Scale, MaxSteps);
-
-    [Fact]
-    [SeededFault(FaultId.IteratorDisposeSourceBeforeJoin)]
-    public void Disposing_the_source_before_the_join_is_found() =>
-        _coyote.ExpectFault(FaultId.IteratorDisposeSourceBeforeJoin, EarlyDisposalBody, "used after it was disposed", Scale, MaxSteps);
+    public void Early_disposal_joins_all_workers() => _coyote.Run(() => EarlyDisposalBody(bufferSize: 1, chunkSize: 1), Scale, MaxSteps);
 
     [Fact]
     [SeededFault(FaultId.IteratorNoCancelOnShutdown)]
     public void Not_cancelling_parked_workers_is_found() =>
-        _coyote.ExpectFault(FaultId.IteratorNoCancelOnShutdown, EarlyDisposalBody, "Deadlock", Scale, MaxSteps);
+        _coyote.ExpectFault(FaultId.IteratorNoCancelOnShutdown, () => EarlyDisposalBody(bufferSize: 1, chunkSize: 1), "Deadlock", Scale, MaxSteps);
+
+    // Invariant: the same, with rings of four and five chunks of four, so that workers are still reading the source when
+    // the consumer disposes.
+    [Fact]
+    public void Early_disposal_while_workers_read_the_source_joins_them() =>
+        _coyote.Run(() => EarlyDisposalBody(bufferSize: 4, chunkSize: 4), Scale, MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.IteratorDisposeSourceBeforeJoin)]
+    public void Disposing_the_source_before_the_join_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorDisposeSourceBeforeJoin, () => EarlyDisposalBody(bufferSize: 4, chunkSize: 4), "used after it was disposed", Scale, MaxSteps);
 
     private static Func<int, CancellationToken, ValueTask<int>> Yielding(SelectorProbe probe) => async (item, _) =>
     {
@@ -83,13 +89,13 @@ public sealed class ParallelSelectAsyncTests(ITestOutputHelper output)
         Specification.Assert(probe.Active == 0, $"{probe.Active} selector call(s) still running after DisposeAsync");
     }
 
-    private static async Task EarlyDisposalBody()
+    private static async Task EarlyDisposalBody(int bufferSize, int chunkSize)
     {
-        const int count = 8;
+        int count = 4 * chunkSize + 4; // eight items in chunks of one; five chunks of four
         int wanted = Generator.Create().NextInteger(3) + 1;
         var source = new TrackedSequence(count);
         var probe = new SelectorProbe();
-        IAsyncEnumerator<int> results = source.ParallelSelectAsync(Yielding(probe), Options(chunkSize: 1, bufferSize: 1)).GetAsyncEnumerator();
+        IAsyncEnumerator<int> results = source.ParallelSelectAsync(Yielding(probe), Options(chunkSize, bufferSize)).GetAsyncEnumerator();
         (int taken, Exception? error) = await DrainAsync(results, probe, wanted, "early disposal: results out of order");
         Specification.Assert(taken == wanted && error is null, $"early disposal: {taken} of {wanted} results before disposing, error {error}");
         await results.DisposeAsync();

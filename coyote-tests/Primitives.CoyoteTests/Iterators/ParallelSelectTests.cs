@@ -70,17 +70,23 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     // is running or starts later, and the source enumerator was disposed exactly once and not used afterwards.
     [Fact]
     public void Early_disposal_joins_all_workers() =>
-        _coyote.Run(EarlyDisposalBody, Scale, MaxSteps);
-
-    [Fact]
-    [SeededFault(FaultId.IteratorDisposeSourceBeforeJoin)]
-    public void Disposing_the_source_before_the_join_is_found() =>
-        _coyote.ExpectFault(FaultId.IteratorDisposeSourceBeforeJoin, EarlyDisposalBody, "used after it was disposed", Scale, MaxSteps);
+        _coyote.Run(() => EarlyDisposalBody(bufferSize: 1, chunkSize: 1), Scale, MaxSteps);
 
     [Fact]
     [SeededFault(FaultId.IteratorNoCancelOnShutdown)]
     public void Not_cancelling_parked_workers_is_found() =>
-        _coyote.ExpectFault(FaultId.IteratorNoCancelOnShutdown, EarlyDisposalBody, "Deadlock", Scale, MaxSteps);
+        _coyote.ExpectFault(FaultId.IteratorNoCancelOnShutdown, () => EarlyDisposalBody(bufferSize: 1, chunkSize: 1), "Deadlock", Scale, MaxSteps);
+
+    // Invariant: the same, with rings of four and five chunks of four, so that workers are still reading the source
+    // (a reader checks for a stop once per chunk) when the consumer disposes, instead of being parked on full rings.
+    [Fact]
+    public void Early_disposal_while_workers_read_the_source_joins_them() =>
+        _coyote.Run(() => EarlyDisposalBody(bufferSize: 4, chunkSize: 4), Scale, MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.IteratorDisposeSourceBeforeJoin)]
+    public void Disposing_the_source_before_the_join_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorDisposeSourceBeforeJoin, () => EarlyDisposalBody(bufferSize: 4, chunkSize: 4), "used after it was disposed", Scale, MaxSteps);
 
     // Invariant (buffer bound): counting a result from the start of its selector call until the consumer has
     // taken it, at most degree x BufferSize + (degree + 1) x min(64, BufferSize) results are outstanding
@@ -170,13 +176,13 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         Specification.Assert(probe.Active == 0, $"{probe.Active} selector call(s) still running after the failure was thrown");
     }
 
-    private static void EarlyDisposalBody()
+    private static void EarlyDisposalBody(int bufferSize, int chunkSize)
     {
-        const int count = 8;
+        int count = 4 * chunkSize + 4; // eight items in chunks of one; five chunks of four
         int wanted = Generator.Create().NextInteger(3) + 1;
         var source = new TrackedSequence(count);
         var probe = new SelectorProbe();
-        IEnumerator<int> results = source.ParallelSelect(probe.Select, Options(chunkSize: 1, bufferSize: 1)).GetEnumerator();
+        IEnumerator<int> results = source.ParallelSelect(probe.Select, Options(chunkSize, bufferSize)).GetEnumerator();
         int taken = Drain(results, probe, wanted, "early disposal: results out of order", out Exception? error);
         Specification.Assert(taken == wanted && error is null, $"early disposal: {taken} of {wanted} results before disposing, error {error}");
         results.Dispose();
