@@ -5,8 +5,8 @@ using Primitives.Tests.Iterators.UserCode;
 namespace Primitives.Tests.Iterators;
 
 /// <summary>
-/// Focused regression tests for defects the user-code sweep found, one per defect, each small enough to read as a
-/// repro. Numbers refer to the list in the sweep's report.
+/// Focused regression tests for the failures of user code that once lost data or leaked, one per defect, each small
+/// enough to read as a repro (the sweep in <see cref="UserCodeSweepTests"/> covers every point systematically).
 /// </summary>
 public class UserCodeRegressionTests
 {
@@ -40,7 +40,7 @@ public class UserCodeRegressionTests
     [InlineData(Point.ListIndexer, true)]
     [InlineData(Point.ReadOnlyListIndexer, false)]
     [InlineData(Point.ReadOnlyListIndexer, true)]
-    public void Defect1_a_list_indexer_failing_in_the_last_chunk_is_thrown_not_lost(Point point, bool async)
+    public void A_list_indexer_failing_in_the_last_chunk_is_thrown_not_lost(Point point, bool async)
     {
         using var caller = new CancellationTokenSource();
         var fixture = new FaultySource(point, FaultAction.Throw, count: 10, at: 9, caller);
@@ -59,7 +59,7 @@ public class UserCodeRegressionTests
     // yielded a result past the failing index, or 1 s. Sync only: the async overload has no localInit, and its window
     // is too short to hit reliably.
     [Fact]
-    public void Defect1_a_list_indexer_failing_mid_list_yields_nothing_after_the_failing_index()
+    public void A_list_indexer_failing_mid_list_yields_nothing_after_the_failing_index()
     {
         var list = new ThrowingList(count: 64, throwAt: 4);
         var pastFailure = new ManualResetEventSlim();
@@ -100,7 +100,7 @@ public class UserCodeRegressionTests
     // 2. A callback registered on the async selector's token throws when the run cancels that token: DisposeAsync
     // stopped half way (workers not joined, source not disposed, linked token source not disposed).
     [Fact]
-    public async Task Defect2_DisposeAsync_finishes_shutdown_when_a_callback_on_the_selector_token_throws()
+    public async Task DisposeAsync_finishes_shutdown_when_a_callback_on_the_selector_token_throws()
     {
         var source = new ProbeSequence(100_000);
         var callbackFailure = new InvalidOperationException("callback failed");
@@ -146,7 +146,7 @@ public class UserCodeRegressionTests
 
     // 2, on a failure: the callback's exception replaced the selector's, and shutdown stopped half way.
     [Fact]
-    public async Task Defect2_a_throwing_callback_on_the_selector_token_does_not_replace_the_selector_failure()
+    public async Task A_throwing_callback_on_the_selector_token_does_not_replace_the_selector_failure()
     {
         using var caller = new CancellationTokenSource();
         var fixture = new FaultySource(Point.SelectorTokenCallback, FaultAction.Throw, count: 1000, at: 100, caller);
@@ -174,7 +174,7 @@ public class UserCodeRegressionTests
     [InlineData(true, false)]
     [InlineData(false, true)]
     [InlineData(true, true)]
-    public void Defect3_a_source_whose_Dispose_throws_still_unregisters_from_the_callers_token(bool async, bool breakEarly)
+    public void A_source_whose_Dispose_throws_still_unregisters_from_the_callers_token(bool async, bool breakEarly)
     {
         using var caller = new CancellationTokenSource();
         var fixture = new FaultySource(Point.SequenceDispose, FaultAction.Throw, count: 100, at: 1, caller);
@@ -220,7 +220,7 @@ public class UserCodeRegressionTests
 
     // 4. A token cancelled before the first MoveNext: the OperationCanceledException named the run's internal token.
     [Fact]
-    public void Defect4_a_token_cancelled_before_the_first_MoveNext_is_named_in_the_exception_sync()
+    public void A_token_cancelled_before_the_first_MoveNext_is_named_in_the_exception_sync()
     {
         using var caller = new CancellationTokenSource();
         caller.Cancel();
@@ -234,7 +234,7 @@ public class UserCodeRegressionTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Defect4_a_token_cancelled_before_the_first_MoveNext_is_named_in_the_exception_async(bool withCancellation)
+    public async Task A_token_cancelled_before_the_first_MoveNext_is_named_in_the_exception_async(bool withCancellation)
     {
         using var caller = new CancellationTokenSource();
         caller.Cancel();
@@ -258,7 +258,7 @@ public class UserCodeRegressionTests
     [InlineData(Point.SequenceMoveNext, false)]
     [InlineData(Point.SequenceMoveNext, true)]
     [InlineData(Point.AsyncMoveNext, true)]
-    public async Task Defect5_after_a_cancellation_a_sequence_source_is_not_read_to_the_end_of_its_chunk(Point point, bool async)
+    public async Task After_a_cancellation_a_sequence_source_is_not_read_to_the_end_of_its_chunk(Point point, bool async)
     {
         using var caller = new CancellationTokenSource();
         var fixture = new FaultySource(point, FaultAction.Block, count: 5000, at: 1, caller);
@@ -276,7 +276,7 @@ public class UserCodeRegressionTests
 
     // 5, after a selector failure (async source: it sees the run's token, so it can block until the run stops).
     [Fact]
-    public async Task Defect5_after_a_selector_failure_an_async_source_is_not_read_to_the_end_of_its_chunk()
+    public async Task After_a_selector_failure_an_async_source_is_not_read_to_the_end_of_its_chunk()
     {
         var readerBlocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long readsAfterStop = 0;
@@ -331,7 +331,7 @@ public class UserCodeRegressionTests
     [InlineData(Point.SequenceCurrent, false)]
     [InlineData(Point.SequenceCurrent, true)]
     [InlineData(Point.AsyncCurrent, true)]
-    public void Defect6_a_source_whose_Current_throws_yields_no_bogus_result(Point point, bool async)
+    public void A_source_whose_Current_throws_yields_no_bogus_result(Point point, bool async)
     {
         using var caller = new CancellationTokenSource();
         var fixture = new FaultySource(point, FaultAction.Throw, count: 10, at: 5, caller);
