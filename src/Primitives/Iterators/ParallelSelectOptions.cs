@@ -6,7 +6,9 @@ namespace Primitives.Iterators;
 /// </summary>
 /// <remarks>
 /// <para>Memory is bounded by <see cref="MaxDegreeOfParallelism"/> x <see cref="BufferSize"/> buffered results,
-/// plus one result per worker being computed (and, in <see cref="Unordered"/> mode, one chunk per worker).</para>
+/// plus one batch (up to 64 results) per worker being computed (and, in <see cref="Unordered"/> mode, one chunk per
+/// worker). In the synchronous ordered form the enumerating thread is one of the participants: it takes the place of
+/// one worker's ring and holds at most one chunk of results of its own.</para>
 /// <para><b>Thread safety.</b> Instances are immutable once built; share them freely.</para>
 /// </remarks>
 public sealed class ParallelSelectOptions
@@ -19,7 +21,10 @@ public sealed class ParallelSelectOptions
     private readonly int _chunkSize;
 
     /// <summary>
-    /// The number of workers that run the selector. Default: <see cref="Environment.ProcessorCount"/>.
+    /// The number of threads that run the selector at once. Default: <see cref="Environment.ProcessorCount"/>.
+    /// The synchronous ordered <c>ParallelSelect</c> counts the enumerating thread as one of them (it computes
+    /// chunks itself instead of waiting) and uses one pool worker fewer; unordered mode and
+    /// <c>ParallelSelectAsync</c> use this many workers besides the consumer.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxDegreeOfParallelism
