@@ -91,8 +91,9 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         _coyote.ExpectFault(FaultId.IteratorNoCancelOnShutdown, EarlyDisposalBody, "Deadlock", Scale, MaxSteps);
 
     // Invariant (buffer bound): counting a result from the start of its selector call until the consumer has
-    // taken it, at most (degree - 1) x BufferSize + degree x min(64, BufferSize) + one chunk results are outstanding
-    // (caller-runs: two workers and the consumer, rings of one, chunks of two: 7).
+    // taken it, at most degree x BufferSize + (degree - 1) x min(64, BufferSize) + max(min(64, BufferSize), one chunk)
+    // results are outstanding; here the consumer's ring (one) cannot take a chunk (two), so it only computes the chunk
+    // it needs, and the bound is (degree - 1) x BufferSize + degree x BufferSize (two workers and the consumer: 5).
     [Fact]
     public void Buffer_bound_holds() =>
         _coyote.Run(BufferBoundBody, Scale, MaxSteps);
@@ -221,10 +222,10 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         const int bufferSize = 1;
         const int chunkSize = 2;
 
-        // Caller-runs: (degree - 1) rings, degree batches of min(64, BufferSize) = BufferSize (each worker's, and the
-        // one the consumer copied from a ring), and the consumer's own chunk. With these sizes it equals the bound
-        // without caller-runs, degree x BufferSize + (degree + 1) x BufferSize.
-        const int bound = ((degree - 1) * bufferSize) + (degree * bufferSize) + chunkSize;
+        // Caller-runs: the workers' (degree - 1) rings and batches of min(64, BufferSize) = BufferSize, and the
+        // consumer's batch (copied from a ring, or of its direct chunk). The consumer's own ring (one ring, and one
+        // chunk being computed for it) is not used here: a chunk of two never fits in a ring of one.
+        const int bound = ((degree - 1) * bufferSize) + (degree * bufferSize);
         var probe = new SelectorProbe(bound);
         ParallelSelectOptions options = Options(chunkSize, bufferSize, degree: degree);
         using IEnumerator<int> results = ArraySource(count).ParallelSelect(probe.Select, options).GetEnumerator();

@@ -13,14 +13,16 @@ namespace Primitives.Iterators;
 /// <remarks>
 /// <para><b>Caller-runs</b> (ordered mode): the consumer is one of the <c>MaxDegreeOfParallelism</c> participants,
 /// so one worker fewer is spawned. Where it would wait (the chunk it needs is not published yet, or its owner's
-/// ring is empty), it claims the next chunk number itself, if its one-chunk stash is free. If that number is the
-/// chunk it needs, it computes that chunk lazily, a batch at a time, and yields the results in place (the
-/// "direct" chunk). If it is a later one, it computes the whole chunk into the stash and publishes it under
-/// <see cref="ParallelSelectRun{TResult}.ConsumerOwner"/>; when the walk reaches that chunk, the stash is served
-/// in place. Either way the chunk is published in the registry like a worker's, so order, fail-fast and the end
-/// are decided exactly as for workers' chunks. A chunk the consumer fails on is published with one result more
-/// than it holds (the failed-chunk mark) and the failure recorded with <c>TryStop</c>; the consumer yields the
-/// results before the failure, finds the mark, and throws the recorded (lowest) failure.</para>
+/// ring is empty), it claims the next chunk number itself. If that number is the chunk it needs, it computes that
+/// chunk lazily, a batch at a time, and yields the results in place (the "direct" chunk, published under
+/// <see cref="ParallelSelectRun{TResult}.DirectOwner"/>). If it is a later one, it computes the whole chunk into a
+/// one-chunk stash, writes it into its own ring (a worker's ring capacity; it claims only while a whole chunk fits
+/// there) and publishes it under <see cref="ParallelSelectRun{TResult}.StashOwner"/>; the walk reads it from that
+/// ring like a worker's. Either way the chunk is published in the registry like a worker's, so order, fail-fast and
+/// the end are decided exactly as for workers' chunks. A chunk the consumer fails on is published with one result
+/// more than it holds (the failed-chunk mark) and the failure recorded with <c>TryStop</c> (and its own ring is
+/// completed); the consumer yields the results before the failure, finds the mark, and throws the recorded (lowest)
+/// failure.</para>
 /// </remarks>
 internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>
     where TSelector : struct, IItemSelector<T, TResult>
@@ -33,10 +35,8 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private TSelector _consumerSelector; // the consumer's own copy, initialized on its first chunk
     private bool _consumerInitialized;
     private T[]? _consumerScratch; // the consumer's copy of a chunk of a list or sequence
-    private TResult[] _own = []; // the consumer's results: its stash, or the current batch of its direct chunk
-    private long _ownChunk = -1; // the chunk _own is for; -1 when the stash is free (the consumer may claim)
-    private bool _ownDirect; // _ownChunk is computed a batch at a time as it is yielded (else: stashed whole)
-    private int _ownStashed; // stash: results held, not yet served
+    private TResult[] _own = []; // the consumer's results: a chunk computed ahead (before it goes to its ring), or the current batch of its direct chunk
+    private long _ownChunk = -1; // the direct chunk still being computed; -1 when none (the consumer may claim)
     private ArraySegment<T> _ownItems; // direct chunk: its items
     private int _ownNext; // direct chunk: the next item to compute
     private Exception? _ownSourceError; // direct chunk: the source's exception after its items
@@ -141,13 +141,13 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// <summary>What <see cref="TryClaimOwnChunk"/> did.</summary>
     private enum OwnClaim
     {
-        /// <summary>Nothing: no caller-runs, the stash is in use, nothing is left to claim, or a worker holds the source.</summary>
+        /// <summary>Nothing: no caller-runs, no room in the consumer's ring, nothing left to claim, or a worker holds the source.</summary>
         None,
 
         /// <summary>Claimed the chunk the consumer needs, and entered it: its results are computed as they are yielded.</summary>
         Direct,
 
-        /// <summary>Claimed a later chunk and computed it into the stash (or gave it up because the run stopped below it).</summary>
+        /// <summary>Claimed a later chunk and computed it into the consumer's ring (or gave it up because the run stopped below it).</summary>
         Stashed,
     }
 
@@ -160,6 +160,13 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private OwnClaim TryClaimOwnChunk(bool awaitingOwner)
     {
         if (!CallerRuns || _ownChunk >= 0 || _sourceExhausted || Registry.IsStopped || Registry.ClaimedCount >= _source!.KnownChunkCount)
+        {
+            return OwnClaim.None;
+        }
+
+        // A later chunk must fit whole in the consumer's ring: it cannot wait for room there, it is the ring's reader.
+        // (With no worker every claim is the chunk it needs.)
+        if (!HasNoWorkers && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
         {
             return OwnClaim.None;
         }
@@ -190,13 +197,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             // The chunk the consumer needs: publish it (the registry must know it before Release), then compute it
             // a batch at a time in RefillOwnChunk, as it is yielded.
             EnsureOwnCapacity(Math.Min(items.Count, WorkerBatchSize));
-            (_ownChunk, _ownDirect, _ownItems, _ownNext, _ownSourceError) = (chunk, true, items, 0, sourceError);
-            PublishChunk(chunk, items.Count, failed: sourceError is not null, ConsumerOwner);
-            EnterChunk(ConsumerOwner);
+            (_ownChunk, _ownItems, _ownNext, _ownSourceError) = (chunk, items, 0, sourceError);
+            PublishChunk(chunk, items.Count, failed: sourceError is not null, DirectOwner);
+            EnterChunk(DirectOwner);
             return OwnClaim.Direct;
         }
 
-        // A later chunk: compute it whole into the stash, then publish it, with the failed-chunk mark if it failed.
+        // A later chunk: compute it whole into the stash, write it into the consumer's ring (it fits: checked above),
+        // then publish it, with the failed-chunk mark if it failed.
         EnsureOwnCapacity(items.Count);
         Exception? failure = sourceError;
         int done = 0;
@@ -219,11 +227,19 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             failure = ex; // a selector failure comes before the source's, which follows the chunk's items
         }
 
-        (_ownChunk, _ownDirect, _ownStashed) = (chunk, false, done);
-        PublishChunk(chunk, done, failed: failure is not null, ConsumerOwner);
+        SpscRingBuffer<TResult> ring = ConsumerRing;
+        int written = ring.TryWriteBatch(_own.AsSpan(0, done));
+        Debug.Assert(written == done, $"the consumer's ring took {written} of {done} results");
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        {
+            Array.Clear(_own, 0, done); // the ring holds them now
+        }
+
+        PublishChunk(chunk, done, failed: failure is not null, StashOwner);
         if (failure is not null)
         {
-            RecordFailure(chunk, failure); // the consumer reaches this chunk, yields the stashed results, then throws the lowest failure
+            RecordFailure(chunk, failure); // the consumer reaches this chunk, yields its results, then throws the lowest failure
+            ring.Complete(); // so that, having read them, it finds the ring ended instead of waiting on itself
         }
 
         return OwnClaim.Stashed;
@@ -232,28 +248,15 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// <inheritdoc/>
     protected override bool RefillOwnChunk()
     {
-        // The consumer entered this chunk because the registry named it as the owner: it published the chunk itself,
-        // and _own still holds it unless it was served whole (a stash) or computed to its end (a direct chunk).
+        // The consumer entered this chunk because the registry named it as the owner: it claimed and published it as
+        // the chunk it needed, and computes it until its end or its failure.
         Debug.Assert(_ownChunk < 0 || _ownChunk == CurrentChunk, $"own chunk {_ownChunk} entered as chunk {CurrentChunk}");
         if (_ownChunk < 0)
         {
-            return false; // only the failed-chunk mark is left
+            return false; // computed to its end, and only the failed-chunk mark is left
         }
 
-        if (!_ownDirect)
-        {
-            int stashed = _ownStashed;
-            (_ownChunk, _ownStashed) = (-1, 0); // the stash is free again once this batch has been yielded (claims happen only between batches)
-            if (stashed == 0)
-            {
-                return false; // it failed on its first item
-            }
-
-            ServeOwnResults(_own, stashed);
-            return true;
-        }
-
-        // The direct chunk: compute its next batch.
+        // Compute the next batch.
         WorkerToken.ThrowIfCancellationRequested();
         int count = Math.Min(WorkerBatchSize, _ownItems.Count - _ownNext);
         ReadOnlySpan<T> items = _ownItems.AsSpan(_ownNext, count);
@@ -275,7 +278,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         _ownNext += done;
         if (failure is not null || _ownNext == _ownItems.Count)
         {
-            _ownChunk = -1; // computed to its end (or its failure): the stash is free once this batch has been yielded
+            _ownChunk = -1; // computed to its end (or its failure); _own is free once this batch has been yielded (claims happen only between batches)
             failure ??= _ownSourceError;
             if (failure is not null)
             {

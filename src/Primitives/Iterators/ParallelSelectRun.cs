@@ -70,8 +70,14 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>Workers still running; the last one to exit closes the registry.</summary>
     private int _activeWorkers;
 
-    /// <summary>The owner index under which the consumer publishes chunks it computed itself (caller-runs); -1 without caller-runs.</summary>
-    private int _consumerOwner = -1;
+    /// <summary>Caller-runs: the owner index of chunks the consumer computes as it yields them (no ring); -1 without caller-runs.</summary>
+    private int _directOwner = -1;
+
+    /// <summary>The number of pool workers; with caller-runs, the consumer's own ring follows theirs in <see cref="_rings"/>.</summary>
+    private int _workerCount;
+
+    /// <summary>The largest chunk a claim can return: the fixed chunk size, or <see cref="ChunkSizing.MaxAutomatic"/>.</summary>
+    private int _maxChunk;
 
     // Consumer-owned.
     private TResult[] _batch = []; // what TryTakeFromBatch serves: _copyBuffer, or the consumer's own results in place
@@ -107,11 +113,26 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>The number of the chunk the consumer is on. Consumer.</summary>
     protected long CurrentChunk => _chunk;
 
-    /// <summary>The owner index of chunks the consumer computed itself. Set by <see cref="StartWorkers"/>.</summary>
-    protected int ConsumerOwner => _consumerOwner;
+    /// <summary>
+    /// Caller-runs: the owner index of chunks the consumer computed ahead into its own ring (the ring's index in
+    /// <see cref="_rings"/>, after the workers'). Set by <see cref="StartWorkers"/>.
+    /// </summary>
+    protected int StashOwner => _workerCount;
+
+    /// <summary>Caller-runs: the owner index of the chunk the consumer computes as it yields it. Set by <see cref="StartWorkers"/>.</summary>
+    protected int DirectOwner => _directOwner;
 
     /// <summary>Whether no worker was spawned: the consumer computes every chunk. Set by <see cref="StartWorkers"/>.</summary>
-    protected bool HasNoWorkers => _rings.Length == 0;
+    protected bool HasNoWorkers => _workerCount == 0;
+
+    /// <summary>The largest chunk a claim can return. Set by <see cref="Initialize"/>.</summary>
+    protected int MaxChunkSize => _maxChunk;
+
+    /// <summary>
+    /// Caller-runs: the consumer's own ring, created on first use, of a worker's ring capacity. The consumer is both its
+    /// producer (it writes a chunk it computed ahead, whole, only where the whole chunk fits) and its consumer. Consumer.
+    /// </summary>
+    protected SpscRingBuffer<TResult> ConsumerRing => _rings[_workerCount] ??= new SpscRingBuffer<TResult>(_ringCapacity);
 
     /// <summary>The current result. Consumer.</summary>
     public TResult Current { get; private set; } = default!;
@@ -164,7 +185,7 @@ internal abstract class ParallelSelectRun<TResult>
             // workers can hold at once (see CallerRunsWindow); a list needs no more than all its chunks plus one
             // claim past the end per claimer.
             int ringCapacity = sourceCount >= 0 ? (int)Math.Clamp(sourceCount, 1, options.BufferSize) : options.BufferSize;
-            long needed = CallerRunsWindow(options.MaxDegreeOfParallelism - 1, ringCapacity, chunkSize);
+            long needed = CallerRunsWindow(options.MaxDegreeOfParallelism, ringCapacity, chunkSize); // the workers' rings and the consumer's
             if (sourceCount >= 0)
             {
                 needed = Math.Min(needed, (sourceCount + chunkSize - 1) / chunkSize + options.MaxDegreeOfParallelism);
@@ -177,6 +198,7 @@ internal abstract class ParallelSelectRun<TResult>
             }
         }
 
+        _maxChunk = chunkSize > 0 ? chunkSize : ChunkSizing.MaxAutomatic;
         _registry = new TaskRegistry((int)window);
         _chunkLengths = new int[(int)BitOperations.RoundUpToPowerOf2((uint)window)];
         _ringCapacity = sourceCount >= 0 ? (int)Math.Clamp(sourceCount, 1, options.BufferSize) : options.BufferSize; // a ring never holds more than the whole list
@@ -186,13 +208,14 @@ internal abstract class ParallelSelectRun<TResult>
 
     /// <summary>
     /// The registry window that lets the consumer claim without ever waiting for window space, with
-    /// <paramref name="workers"/> pool workers whose rings hold <paramref name="ringCapacity"/> results.
+    /// <paramref name="workers"/> rings (the pool workers' and the consumer's own) that hold
+    /// <paramref name="ringCapacity"/> results each.
     /// </summary>
     /// <remarks>
-    /// When the consumer claims, it waits for chunk n (released count n) and holds no unpublished chunk of its own
-    /// (its stash is empty). The claimed, unreleased chunks are then: chunk n; at most one chunk per worker in
-    /// progress (being claimed, computed or flushed, or one claim past a list's end); and chunks a worker has
-    /// flushed entirely into its ring, whose results the consumer has not read. A chunk has at least one result
+    /// When the consumer claims, it waits for chunk n (released count n) and holds no unpublished chunk of its own.
+    /// The claimed, unreleased chunks are then: chunk n; at most one chunk per worker in progress (being claimed,
+    /// computed or flushed, or one claim past a list's end); and chunks a worker or the consumer has written
+    /// entirely into its ring, whose results the consumer has not read. A chunk has at least one result
     /// (a failed one stops the run, and a claim at or above a stop returns at once), so the flushed chunks of one
     /// worker are at most as many as the fewest consecutive chunk sizes that fill a ring, plus one short last chunk.
     /// Every claimer, the consumer included, then finds at least one free slot; workers never wait either.
@@ -240,8 +263,9 @@ internal abstract class ParallelSelectRun<TResult>
             ? (int)Math.Min(Options.MaxDegreeOfParallelism - 1, sourceChunkCount - 1)
             : (int)Math.Min(Options.MaxDegreeOfParallelism, sourceChunkCount);
         _copyBuffer = _batch = new TResult[Math.Min(BatchSize, _ringCapacity)];
-        _consumerOwner = CallerRuns ? degree : -1;
-        _rings = new SpscRingBuffer<TResult>[degree];
+        _workerCount = degree;
+        _directOwner = CallerRuns ? degree + 1 : -1;
+        _rings = new SpscRingBuffer<TResult>[CallerRuns ? degree + 1 : degree]; // the consumer's own ring is created on first use
         for (int i = 0; i < degree; i++)
         {
             _rings[i] = new SpscRingBuffer<TResult>(_ringCapacity);
@@ -361,7 +385,7 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>Enters chunk <see cref="_chunk"/>, now that its owner is known. Consumer.</summary>
     protected void EnterChunk(int owner)
     {
-        _chunkRing = owner == _consumerOwner ? null : _rings[owner]; // null: the consumer computed it (RefillOwnChunk)
+        _chunkRing = owner == _directOwner ? null : _rings[owner]; // null: the consumer computes it as it yields it (RefillOwnChunk)
         _remainingInChunk = Volatile.Read(ref _chunkLengths[_chunk & _chunkMask]); // acquire: pairs with the worker's Volatile.Write in PublishChunk (the registry's publish/wait orders it too)
     }
 
