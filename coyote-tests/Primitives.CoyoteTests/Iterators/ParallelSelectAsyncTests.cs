@@ -89,7 +89,7 @@ public sealed class ParallelSelectAsyncTests(ITestOutputHelper output)
         int wanted = Generator.Create().NextInteger(3) + 1;
         var source = new TrackedSequence(count);
         var probe = new SelectorProbe();
-        IAsyncEnumerator<int> results = source.ParallelSelectAsync(Yielding(probe), Options(chunkSize: 1, bufferSize: 1)).GetAsyncEnumerator();
+        IAsyncEnumerator<int> results = source.ParallelSelectAsync(Yielding(probe), Options(chunkSize: 4, bufferSize: 1)).GetAsyncEnumerator(); // a worker reads four items per stop check
         (int taken, Exception? error) = await DrainAsync(results, probe, wanted, "early disposal: results out of order");
         Specification.Assert(taken == wanted && error is null, $"early disposal: {taken} of {wanted} results before disposing, error {error}");
         await results.DisposeAsync();

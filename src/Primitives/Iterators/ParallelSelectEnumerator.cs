@@ -306,7 +306,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
     }
 
-    /// <summary>Makes <see cref="_own"/> hold at least <paramref name="results"/> results. Consumer, while the stash is free.</summary>
+    /// <summary>Makes <see cref="_own"/> hold at least <paramref name="results"/> results. Consumer, between batches.</summary>
     private void EnsureOwnCapacity(int results)
     {
         if (_own.Length < results)

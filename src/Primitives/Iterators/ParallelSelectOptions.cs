@@ -7,8 +7,8 @@ namespace Primitives.Iterators;
 /// <remarks>
 /// <para>Memory is bounded by <see cref="MaxDegreeOfParallelism"/> x <see cref="BufferSize"/> buffered results,
 /// plus one batch (up to 64 results) per worker being computed (and, in <see cref="Unordered"/> mode, one chunk per
-/// worker). In the synchronous ordered form the enumerating thread is one of the participants: it takes the place of
-/// one worker's ring and holds at most one chunk of results of its own.</para>
+/// worker). In the synchronous ordered form the enumerating thread is one of the participants: one of the rings is its
+/// own (for chunks it computes ahead), and instead of a batch it may hold one chunk it is computing.</para>
 /// <para><b>Thread safety.</b> Instances are immutable once built; share them freely.</para>
 /// </remarks>
 public sealed class ParallelSelectOptions

@@ -90,6 +90,7 @@ public class ParallelSelectTests
         int onConsumer = 0;
         IEnumerable<int> source = sequence ? new ProbeSequence(2000) : Enumerable.Range(0, 2000).ToArray();
         var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 2, ChunkSize = 4 };
+        var guard = System.Diagnostics.Stopwatch.StartNew(); // one deadline for the whole run, so a consumer that only waits fails in seconds
 
         List<int> results = source.ParallelSelect(
             x =>
@@ -100,7 +101,7 @@ public class ParallelSelectTests
                 }
                 else
                 {
-                    SpinWait.SpinUntil(() => Volatile.Read(ref onConsumer) > 0, TimeSpan.FromSeconds(10)); // pairs with the Interlocked.Increment above
+                    SpinWait.SpinUntil(() => Volatile.Read(ref onConsumer) > 0 || guard.Elapsed > TimeSpan.FromSeconds(5)); // pairs with the Interlocked.Increment above
                 }
 
                 return x * 2;
