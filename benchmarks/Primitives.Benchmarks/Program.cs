@@ -10,6 +10,8 @@ namespace Primitives.Benchmarks;
 /// <list type="bullet">
 /// <item>no arguments: the quick comparison of the headline benchmarks, then the ratio summary;</item>
 /// <item><c>--ci</c>: every benchmark once with tiny sizes, in-process; exit code 1 if any fails;</item>
+/// <item><c>--quick [BenchmarkDotNet arguments]</c>: the quick comparison restricted by the arguments (for
+/// example <c>--filter '*Shape*'</c>), then the ratio summary;</item>
 /// <item><c>--chart [folder]</c>: the ordered iterator's throughput against the degree of parallelism,
 /// as CSV and SVG;</item>
 /// <item>anything else: BenchmarkDotNet's own arguments (<c>--filter</c>, <c>--job</c>, <c>--list</c>, ...)
@@ -33,6 +35,13 @@ public static class Program
             Sizes.SetMode(BenchMode.Ci);
             string[] selection = args.Length > 1 ? args[1..] : ["--filter", "*"];
             return Finish(switcher.Run(selection, Configs.Ci()).ToList(), printRatios: false);
+        }
+
+        if (args[0] == "--quick")
+        {
+            Sizes.SetMode(BenchMode.Quick);
+            string[] selection = args.Length > 1 ? args[1..] : ["--filter", "*"];
+            return Finish(switcher.Run(selection, Configs.Quick()).ToList(), printRatios: true);
         }
 
         if (args[0] == "--chart")

@@ -44,4 +44,7 @@ public static class Sizes
 
     /// <summary>Spin iterations of <see cref="Work.Spin"/> that take about 2 us on the reference machine.</summary>
     public const int TwoMicroseconds = 1000;
+
+    /// <summary>Spin iterations of <see cref="Work.Spin"/> that take about 200 ns: typical real work per item.</summary>
+    public const int TwoHundredNanoseconds = 100;
 }

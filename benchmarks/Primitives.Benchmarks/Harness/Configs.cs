@@ -37,7 +37,9 @@ public static class Configs
             .WithIterationCount(5)
             .WithIterationTime(TimeInterval.FromMilliseconds(250))
             .WithId("Quick"));
-        return onlyQuickCategory ? config.AddFilter(new AnyCategoriesFilter([Categories.Quick])) : config;
+        return onlyQuickCategory
+            ? config.AddFilter(new SimpleFilter(b => b.Descriptor.HasCategory(Categories.Quick) && !b.Descriptor.HasCategory(Categories.NotQuick)))
+            : config;
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Primitives.Benchmarks.Iterators;
 /// </summary>
 public class CpuBoundBenchmarks : OrderedMapBenchmarkBase
 {
-    public static IEnumerable<int> Sizes_ => Sizes.Choose(ci: [64], quick: [100_000, 200_000], full: [100_000, 200_000]);
+    public static IEnumerable<int> Sizes_ => Sizes.Choose(ci: [64], quick: [100_000], full: [100_000, 200_000]);
 
     public static IEnumerable<int> Spins => Sizes.Choose(ci: [10], quick: [Sizes.TwoMicroseconds], full: [Sizes.TwoMicroseconds]);
 

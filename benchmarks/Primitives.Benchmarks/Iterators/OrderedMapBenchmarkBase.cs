@@ -37,6 +37,21 @@ public abstract partial class OrderedMapBenchmarkBase
         {
             _expected += _selector(item);
         }
+
+        OnSetup();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => OnCleanup();
+
+    /// <summary>Runs at the end of the global setup.</summary>
+    protected virtual void OnSetup()
+    {
+    }
+
+    /// <summary>Runs in the global cleanup.</summary>
+    protected virtual void OnCleanup()
+    {
     }
 
     [Benchmark(Baseline = true, Description = "foreach over Select (sequential)")]
@@ -48,15 +63,12 @@ public abstract partial class OrderedMapBenchmarkBase
     public long PlinqOrdered() => Drain(OrderedMaps.Plinq(_source, _selector));
 
     [Benchmark(Description = "PLINQ AsOrdered NotBuffered")]
-    [BenchmarkCategory(Categories.Quick)]
     public long PlinqOrderedNotBuffered() => Drain(OrderedMaps.Plinq(_source, _selector, ParallelMergeOptions.NotBuffered));
 
     [Benchmark(Description = "Dataflow TransformBlock EnsureOrdered")]
-    [BenchmarkCategory(Categories.Quick)]
     public long Dataflow() => Drain(OrderedMaps.Dataflow(_source, _selector));
 
     [Benchmark(Description = "Parallel.ForEach + reorder")]
-    [BenchmarkCategory(Categories.Quick)]
     public long ParallelForEachReorder() => Drain(OrderedMaps.ParallelForEachReorder(_source, _selector));
 
     private long Drain(IEnumerable<long> results) => OrderedMaps.Drain(results, _expected);

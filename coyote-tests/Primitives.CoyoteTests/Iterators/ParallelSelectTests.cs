@@ -12,7 +12,7 @@ namespace Primitives.CoyoteTests.Iterators;
 /// must find. Workers are launched with Task.Run (see ForkJoin/LaunchWithTasks.cs), so Coyote schedules them.
 /// </summary>
 /// <remarks>
-/// The bodies are small (two workers, six to eight items, chunks of one or two, rings of one or two) so that rings
+/// The bodies are small (one or two workers besides the consumer, which computes too; six to eight items, chunks of one or two, rings of one or two) so that rings
 /// fill, workers park and chunk slots are reused within a few thousand scheduling points. Every wait spins 50 times
 /// before it parks (WaitGate), so a body takes thousands of steps: hence the larger step bound and the scale below 1.
 /// </remarks>
@@ -47,6 +47,14 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     [SeededFault(FaultId.IteratorPublishOwnerBeforeLength)]
     public void Publishing_the_owner_before_the_length_is_found() =>
         _coyote.ExpectFault(FaultId.IteratorPublishOwnerBeforeLength, () => OrderBody(ArraySource), "out of order", Scale, MaxSteps);
+
+    // Caller-runs (degree 2: one worker and the consumer). Waiting for chunk n, the consumer claims the next number
+    // itself; when the worker claimed n first (and has not published it yet), the consumer's claim is a later chunk,
+    // which it must stash rather than yield as n.
+    [Fact]
+    [SeededFault(FaultId.IteratorConsumerTakesClaimAsNeeded)]
+    public void Yielding_the_consumers_later_claim_as_the_awaited_chunk_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorConsumerTakesClaimAsNeeded, () => OrderBody(ArraySource), "out of order", Scale, MaxSteps);
 
     // Invariant (fail-fast): the selector throws on items 3 and 4 (chunks of two: chunk 1's second item and
     // chunk 2's first). The consumer receives exactly f(0), f(1), f(2), then item 3's exception (the lowest wins
@@ -89,8 +97,9 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         _coyote.ExpectFault(FaultId.IteratorDisposeSourceBeforeJoin, () => EarlyDisposalBody(bufferSize: 4, chunkSize: 4), "used after it was disposed", Scale, MaxSteps);
 
     // Invariant (buffer bound): counting a result from the start of its selector call until the consumer has
-    // taken it, at most degree x BufferSize + (degree + 1) x min(64, BufferSize) results are outstanding
-    // (two workers, rings of one, chunks of two: 5).
+    // taken it, at most degree x BufferSize + (degree - 1) x min(64, BufferSize) + max(min(64, BufferSize), one chunk)
+    // results are outstanding; here the consumer's ring (one) cannot take a chunk (two), so it only computes the chunk
+    // it needs, and the bound is (degree - 1) x BufferSize + degree x BufferSize (two workers and the consumer: 5).
     [Fact]
     public void Buffer_bound_holds() =>
         _coyote.Run(BufferBoundBody, Scale, MaxSteps);
@@ -128,9 +137,10 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
 
     private static IEnumerable<int> SequenceSource(int count) => new TrackedSequence(count);
 
-    internal static ParallelSelectOptions Options(int chunkSize, int bufferSize, bool unordered = false) => new()
+    /// <summary>The bodies' options. A degree of 2 is one worker and the consumer (caller-runs); 3 keeps two workers.</summary>
+    internal static ParallelSelectOptions Options(int chunkSize, int bufferSize, bool unordered = false, int degree = 2) => new()
     {
-        MaxDegreeOfParallelism = 2,
+        MaxDegreeOfParallelism = degree,
         ChunkSize = chunkSize,
         BufferSize = bufferSize,
         Unordered = unordered,
@@ -182,7 +192,7 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         int wanted = Generator.Create().NextInteger(3) + 1;
         var source = new TrackedSequence(count);
         var probe = new SelectorProbe();
-        IEnumerator<int> results = source.ParallelSelect(probe.Select, Options(chunkSize, bufferSize)).GetEnumerator();
+        IEnumerator<int> results = source.ParallelSelect(probe.Select, Options(chunkSize, bufferSize, degree: 3)).GetEnumerator(); // two workers besides the consumer
         int taken = Drain(results, probe, wanted, "early disposal: results out of order", out Exception? error);
         Specification.Assert(taken == wanted && error is null, $"early disposal: {taken} of {wanted} results before disposing, error {error}");
         results.Dispose();
@@ -214,11 +224,16 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     private static void BufferBoundBody()
     {
         const int count = 8;
-        const int degree = 2;
+        const int degree = 3; // two workers and the consumer: two rings and two worker batches to overfill
         const int bufferSize = 1;
-        const int bound = (degree * bufferSize) + ((degree + 1) * bufferSize); // min(64, BufferSize) = BufferSize here
+        const int chunkSize = 2;
+
+        // Caller-runs: the workers' (degree - 1) rings and batches of min(64, BufferSize) = BufferSize, and the
+        // consumer's batch (copied from a ring, or of its direct chunk). The consumer's own ring (one ring, and one
+        // chunk being computed for it) is not used here: a chunk of two never fits in a ring of one.
+        const int bound = ((degree - 1) * bufferSize) + (degree * bufferSize);
         var probe = new SelectorProbe(bound);
-        ParallelSelectOptions options = Options(chunkSize: 2, bufferSize);
+        ParallelSelectOptions options = Options(chunkSize, bufferSize, degree: degree);
         using IEnumerator<int> results = ArraySource(count).ParallelSelect(probe.Select, options).GetEnumerator();
         int taken = Drain(results, probe, count, "buffer bound body: results out of order", out Exception? error);
         Specification.Assert(taken == count && error is null, $"buffer bound body: {taken} of {count} results, error {error}");

@@ -141,5 +141,8 @@ internal enum FaultId
 
     /// <summary>An exception from a callback on the workers' token escapes shutdown: workers are not joined and the source is not disposed.</summary>
     IteratorCallbackErrorAbortsShutdown,
+
+    /// <summary>Caller-runs: the consumer yields a chunk it claimed while awaiting an earlier one (that a worker claimed first) as that earlier chunk, so results come out of order.</summary>
+    IteratorConsumerTakesClaimAsNeeded,
 }
 #endif

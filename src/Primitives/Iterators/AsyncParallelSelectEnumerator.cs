@@ -92,7 +92,7 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
     private async ValueTask<bool> StartAsync()
     {
         long count = _sourceSequence is IEnumerable<T> sequence ? ChunkSizing.TryGetCount(sequence) : -1;
-        int chunkSize = Initialize(count, _enumeratorToken);
+        int chunkSize = Initialize(count, callerRuns: false, _enumeratorToken);
         _source = AsyncChunkSource<T>.Create(_sourceSequence, count, chunkSize, Registry, ordered: !Options.Unordered, WorkerToken);
         if (StartWorkers(_source.KnownChunkCount, (scope, worker) => scope.SpawnAsync(_ => RunWorkerAsync(worker))))
         {

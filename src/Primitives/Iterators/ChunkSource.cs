@@ -13,7 +13,7 @@ namespace Primitives.Iterators;
 /// chunk is claimed, so chunk numbers follow source order. In unordered mode the registry numbers results in
 /// completion order instead (the worker claims a number after computing a chunk), and chunks are numbered here
 /// only to find them.</para>
-/// <para><b>Thread safety.</b> <see cref="TryClaim"/> is called by every worker concurrently.
+/// <para><b>Thread safety.</b> <see cref="TryClaim"/> is called by every worker, and by the consumer, concurrently.
 /// <see cref="DisposeEnumerator"/> is called once, by the consumer, after every worker has been joined.</para>
 /// </remarks>
 internal abstract class ChunkSource<T>
@@ -21,6 +21,10 @@ internal abstract class ChunkSource<T>
     /// <summary>Items a reader copies between two checks of <see cref="IsStopped"/>: after a stop, a worker leaves the
     /// user's enumerator or indexer after at most this many more calls.</summary>
     internal const int StopCheckInterval = 8;
+
+    /// <summary>The chunk number <see cref="TryClaim"/> gives with false when the consumer found another claimer reading
+    /// the source (the source may not have ended).</summary>
+    internal const long Busy = -2;
 
     private readonly TaskRegistry _registry;
     private readonly bool _ordered;
@@ -47,16 +51,20 @@ internal abstract class ChunkSource<T>
             : new EnumerableChunkSource<T>(source.GetEnumerator(), chunkSize, registry, ordered);
 
     /// <summary>
-    /// Claims the next chunk. Worker thread.
+    /// Claims the next chunk. Worker thread, or the consumer (caller-runs).
     /// </summary>
-    /// <param name="scratch">The worker's own buffer, grown as needed, for sources that must be copied.</param>
+    /// <param name="scratch">The claimer's own buffer, grown as needed, for sources that must be copied.</param>
+    /// <param name="consumer">The consumer claims: it never waits for a lock (another claimer holding it is about to
+    /// number the chunk the consumer waits for); false then, as if no chunk were left.</param>
     /// <param name="chunk">The chunk's number.</param>
-    /// <param name="items">The chunk's items (possibly empty when <paramref name="sourceError"/> is set).</param>
+    /// <param name="items">The chunk's items, a range of the source array or of <paramref name="scratch"/> (possibly
+    /// empty when <paramref name="sourceError"/> is set).</param>
     /// <param name="sourceError">An exception the source threw right after <paramref name="items"/>; the source then
     /// counts as ended.</param>
     /// <param name="cancellationToken">Ends a wait for a registry slot.</param>
-    /// <returns>False when no chunk is left (or the registry refused the claim because the iteration stopped).</returns>
-    internal abstract bool TryClaim(ref T[]? scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, CancellationToken cancellationToken);
+    /// <returns>False when no chunk is left (or the registry refused the claim because the iteration stopped), or,
+    /// for the consumer, when another claimer holds the source (<paramref name="chunk"/> is then <see cref="Busy"/>).</returns>
+    internal abstract bool TryClaim(ref T[]? scratch, bool consumer, out long chunk, out ArraySegment<T> items, out Exception? sourceError, CancellationToken cancellationToken);
 
     /// <summary>Takes the next chunk number: the registry's in ordered mode, <paramref name="counter"/>'s otherwise.</summary>
     protected long NextChunkNumber(ref long counter, CancellationToken cancellationToken)

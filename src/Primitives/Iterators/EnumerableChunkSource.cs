@@ -28,12 +28,22 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
 
     internal override long KnownChunkCount => long.MaxValue;
 
-    internal override bool TryClaim(ref T[]? scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, CancellationToken cancellationToken)
+    internal override bool TryClaim(ref T[]? scratch, bool consumer, out long chunk, out ArraySegment<T> items, out Exception? sourceError, CancellationToken cancellationToken)
     {
         chunk = -1;
         items = default;
         sourceError = null;
-        lock (_lock)
+        if (!consumer)
+        {
+            Monitor.Enter(_lock);
+        }
+        else if (!Monitor.TryEnter(_lock))
+        {
+            chunk = Busy;
+            return false; // a worker is reading: it numbers the next chunk; the consumer waits for it instead
+        }
+
+        try
         {
             if (_ended)
             {
@@ -78,7 +88,8 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
                 return false;
             }
 
-            // Numbered under the lock, so chunk numbers follow source order. May wait for a registry slot.
+            // Numbered under the lock, so chunk numbers follow source order. May wait for a registry slot (never
+            // with caller-runs: see ParallelSelectRun.CallerRunsWindow).
             chunk = NextChunkNumber(ref _nextChunk, cancellationToken);
             if (chunk < 0)
             {
@@ -86,8 +97,12 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
                 return false;
             }
 
-            items = new ReadOnlySpan<T>(buffer, 0, read);
+            items = new ArraySegment<T>(buffer, 0, read);
             return true;
+        }
+        finally
+        {
+            Monitor.Exit(_lock);
         }
     }
 

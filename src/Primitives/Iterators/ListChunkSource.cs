@@ -33,11 +33,11 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
 
     internal override long KnownChunkCount => _chunkCount;
 
-    internal override bool TryClaim(ref T[]? scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, CancellationToken cancellationToken)
+    internal override bool TryClaim(ref T[]? scratch, bool consumer, out long chunk, out ArraySegment<T> items, out Exception? sourceError, CancellationToken cancellationToken)
     {
-        chunk = NextChunkNumber(ref _nextChunk, cancellationToken);
+        chunk = NextChunkNumber(ref _nextChunk, cancellationToken); // never waits for the consumer: see ParallelSelectRun.CallerRunsWindow
         bool claimed = TrySlice(chunk, ref scratch, out T[]? array, out int offset, out int count, out sourceError, cancellationToken);
-        items = claimed ? new ReadOnlySpan<T>(array, offset, count) : default;
+        items = claimed ? new ArraySegment<T>(array!, offset, count) : default;
         return claimed;
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Primitives.ForkJoin;
 #if PRIMITIVES_FAULTS
 using Primitives.Internal;
@@ -10,12 +12,37 @@ namespace Primitives.Iterators;
 /// The synchronous enumerator of <c>ParallelSelect</c>: a <see cref="ParallelSelectRun{TResult}"/> whose workers
 /// and consumer block (spin, then park) when they must wait. See the base class for the design.
 /// </summary>
+/// <remarks>
+/// <para><b>Caller-runs</b> (ordered mode): the consumer is one of the <c>MaxDegreeOfParallelism</c> participants,
+/// so one worker fewer is spawned. Where it would wait (the chunk it needs is not published yet, or its owner's
+/// ring is empty), it claims the next chunk number itself. If that number is the chunk it needs, it computes that
+/// chunk lazily, a batch at a time, and yields the results in place (the "direct" chunk, published under
+/// <see cref="ParallelSelectRun{TResult}.DirectOwner"/>). If it is a later one, it computes the whole chunk into a
+/// one-chunk stash, writes it into its own ring (a worker's ring capacity; it claims only while a whole chunk fits
+/// there) and publishes it under <see cref="ParallelSelectRun{TResult}.StashOwner"/>; the walk reads it from that
+/// ring like a worker's. Either way the chunk is published in the registry like a worker's, so order, fail-fast and
+/// the end are decided exactly as for workers' chunks. A chunk the consumer fails on is published with one result
+/// more than it holds (the failed-chunk mark) and the failure recorded with <c>TryStop</c> (and its own ring is
+/// completed); the consumer yields the results before the failure, finds the mark, and throws the recorded (lowest)
+/// failure.</para>
+/// </remarks>
 internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>
     where TSelector : struct, IItemSelector<T, TResult>
 {
     private readonly IEnumerable<T> _sourceEnumerable;
     private readonly TSelector _selector;
     private ChunkSource<T>? _source; // set before the workers start; read-only afterwards
+
+    // Caller-runs: consumer-owned (plain accesses; only the enumerating thread touches them).
+    private TSelector _consumerSelector; // the consumer's own copy, initialized on its first chunk
+    private bool _consumerInitialized;
+    private T[]? _consumerScratch; // the consumer's copy of a chunk of a list or sequence
+    private TResult[] _own = []; // the consumer's results: a chunk computed ahead (before it goes to its ring), or the current batch of its direct chunk
+    private long _ownChunk = -1; // the direct chunk still being computed; -1 when none (the consumer may claim)
+    private ArraySegment<T> _ownItems; // direct chunk: its items
+    private int _ownNext; // direct chunk: the next item to compute
+    private Exception? _ownSourceError; // direct chunk: the source's exception after its items
+    private bool _sourceExhausted; // the consumer's claim found no chunk left
 
     internal ParallelSelectEnumerator(IEnumerable<T> source, TSelector selector, ParallelSelectOptions options)
         : base(options)
@@ -48,6 +75,11 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 SpscRingBuffer<TResult>? ring = TryRefill(out long chunk);
                 if (ring is not null)
                 {
+                    if (TryClaimOwnChunk(awaitingOwner: false) != OwnClaim.None)
+                    {
+                        continue; // computed a later chunk instead of waiting; look at the ring again
+                    }
+
                     if (!ring.WaitToRead(WorkerToken))
                     {
                         ThrowStopped(); // the owner completed its ring before finishing this chunk
@@ -72,17 +104,217 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
     }
 
-    /// <summary>Waits for <paramref name="chunk"/>'s owner; false at the end of the results. Consumer.</summary>
+    /// <summary>
+    /// Enters <paramref name="chunk"/>: its owner's, or computed by the consumer itself when it can claim it; false at
+    /// the end of the results. Consumer.
+    /// </summary>
     private bool AwaitOwner(long chunk)
     {
-        if (Registry.WaitForOwner(chunk, out int owner, WorkerToken))
+        while (true)
         {
-            EnterChunk(owner);
+            if (Registry.TryGetOwner(chunk, out int owner))
+            {
+                EnterChunk(owner);
+                return true;
+            }
+
+            OwnClaim claim = TryClaimOwnChunk(awaitingOwner: true);
+            if (claim == OwnClaim.Direct)
+            {
+                return true;
+            }
+
+            if (claim == OwnClaim.None)
+            {
+                break; // nothing the consumer can compute now: wait
+            }
+        }
+
+        if (Registry.WaitForOwner(chunk, out int waitedOwner, WorkerToken))
+        {
+            EnterChunk(waitedOwner);
             return true;
         }
 
         OnNoMoreChunks();
         return false;
+    }
+
+    /// <summary>What <see cref="TryClaimOwnChunk"/> did.</summary>
+    private enum OwnClaim
+    {
+        /// <summary>Nothing: no caller-runs, no room in the consumer's ring, nothing left to claim, or a worker holds the source.</summary>
+        None,
+
+        /// <summary>Claimed the chunk the consumer needs, and entered it: its results are computed as they are yielded.</summary>
+        Direct,
+
+        /// <summary>Claimed a later chunk and computed it into the consumer's ring (or gave it up because the run stopped below it).</summary>
+        Stashed,
+    }
+
+    /// <summary>
+    /// Caller-runs: instead of waiting for the current chunk, claims the next chunk number and computes that chunk.
+    /// Consumer.
+    /// </summary>
+    /// <param name="awaitingOwner">True when the consumer waits for chunk <see cref="ParallelSelectRun{TResult}.CurrentChunk"/>'s
+    /// owner (it may claim that very chunk); false when it waits in the middle of the chunk for its owner's ring.</param>
+    private OwnClaim TryClaimOwnChunk(bool awaitingOwner)
+    {
+        if (!CallerRuns || _ownChunk >= 0 || _sourceExhausted || Registry.IsStopped || Registry.ClaimedCount >= _source!.KnownChunkCount)
+        {
+            return OwnClaim.None;
+        }
+
+        // A later chunk must fit whole in the consumer's ring: it cannot wait for room there, it is the ring's reader.
+        // (With no worker every claim is the chunk it needs.)
+        if (!HasNoWorkers && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
+        {
+            return OwnClaim.None;
+        }
+
+        if (!_source.TryClaim(ref _consumerScratch, consumer: true, out long chunk, out ArraySegment<T> items, out Exception? sourceError, WorkerToken))
+        {
+            if (chunk != ChunkSource<T>.Busy)
+            {
+                _sourceExhausted = true;
+                if (HasNoWorkers)
+                {
+                    Registry.Close(); // no worker will: the number of chunks is now final, and the walk ends there
+                }
+            }
+
+            return OwnClaim.None;
+        }
+
+        bool direct = awaitingOwner && chunk == CurrentChunk; // otherwise a worker claimed the chunk the consumer needs first
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorConsumerTakesClaimAsNeeded))
+        {
+            direct = awaitingOwner; // SEEDED FAULT: a later chunk is yielded as the one awaited, when a worker claimed that one first
+        }
+#endif
+        if (direct)
+        {
+            // The chunk the consumer needs: publish it (the registry must know it before Release), then compute it
+            // a batch at a time in RefillOwnChunk, as it is yielded.
+            EnsureOwnCapacity(Math.Min(items.Count, WorkerBatchSize));
+            (_ownChunk, _ownItems, _ownNext, _ownSourceError) = (chunk, items, 0, sourceError);
+            PublishChunk(chunk, items.Count, failed: sourceError is not null, DirectOwner);
+            EnterChunk(DirectOwner);
+            return OwnClaim.Direct;
+        }
+
+        // A later chunk: compute it whole into the stash, write it into the consumer's ring (it fits: checked above),
+        // then publish it, with the failed-chunk mark if it failed.
+        EnsureOwnCapacity(items.Count);
+        Exception? failure = sourceError;
+        int done = 0;
+        try
+        {
+            InitializeConsumerSelector();
+            ReadOnlySpan<T> span = items;
+            for (; done < span.Length; done++)
+            {
+                if (done % WorkerBatchSize == 0 && IsAbandoned(chunk))
+                {
+                    return OwnClaim.Stashed; // a lower chunk stopped the run, or it is shutting down: this one is not needed
+                }
+
+                _own[done] = _consumerSelector.Select(span[done]);
+            }
+        }
+        catch (Exception ex) when (!IsOwnCancellation(ex))
+        {
+            failure = ex; // a selector failure comes before the source's, which follows the chunk's items
+        }
+
+        SpscRingBuffer<TResult> ring = ConsumerRing;
+        int written = ring.TryWriteBatch(_own.AsSpan(0, done));
+        Debug.Assert(written == done, $"the consumer's ring took {written} of {done} results");
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        {
+            Array.Clear(_own, 0, done); // the ring holds them now
+        }
+
+        PublishChunk(chunk, done, failed: failure is not null, StashOwner);
+        if (failure is not null)
+        {
+            RecordFailure(chunk, failure); // the consumer reaches this chunk, yields its results, then throws the lowest failure
+            ring.Complete(); // so that, having read them, it finds the ring ended instead of waiting on itself
+        }
+
+        return OwnClaim.Stashed;
+    }
+
+    /// <inheritdoc/>
+    protected override bool RefillOwnChunk()
+    {
+        // The consumer entered this chunk because the registry named it as the owner: it claimed and published it as
+        // the chunk it needed, and computes it until its end or its failure.
+        Debug.Assert(_ownChunk < 0 || _ownChunk == CurrentChunk, $"own chunk {_ownChunk} entered as chunk {CurrentChunk}");
+        if (_ownChunk < 0)
+        {
+            return false; // computed to its end, and only the failed-chunk mark is left
+        }
+
+        // Compute the next batch.
+        WorkerToken.ThrowIfCancellationRequested();
+        int count = Math.Min(WorkerBatchSize, _ownItems.Count - _ownNext);
+        ReadOnlySpan<T> items = _ownItems.AsSpan(_ownNext, count);
+        Exception? failure = null;
+        int done = 0;
+        try
+        {
+            InitializeConsumerSelector();
+            for (; done < items.Length; done++)
+            {
+                _own[done] = _consumerSelector.Select(items[done]);
+            }
+        }
+        catch (Exception ex) when (!IsOwnCancellation(ex))
+        {
+            failure = ex;
+        }
+
+        _ownNext += done;
+        if (failure is not null || _ownNext == _ownItems.Count)
+        {
+            _ownChunk = -1; // computed to its end (or its failure); _own is free once this batch has been yielded (claims happen only between batches)
+            failure ??= _ownSourceError;
+            if (failure is not null)
+            {
+                RecordFailure(CurrentChunk, failure); // thrown once the results before it are yielded (the failed-chunk mark)
+            }
+        }
+
+        if (done == 0)
+        {
+            return false;
+        }
+
+        ServeOwnResults(_own, done);
+        return true;
+    }
+
+    /// <summary>Runs the user's per-worker initializer for the consumer, once. Consumer.</summary>
+    private void InitializeConsumerSelector()
+    {
+        if (!_consumerInitialized)
+        {
+            _consumerInitialized = true;
+            _consumerSelector = _selector;
+            _consumerSelector.InitializeForWorker();
+        }
+    }
+
+    /// <summary>Makes <see cref="_own"/> hold at least <paramref name="results"/> results. Consumer, between batches.</summary>
+    private void EnsureOwnCapacity(int results)
+    {
+        if (_own.Length < results)
+        {
+            _own = new TResult[Math.Max(results, WorkerBatchSize)];
+        }
     }
 
     /// <summary>
@@ -92,7 +324,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private bool Start()
     {
         long count = ChunkSizing.TryGetCount(_sourceEnumerable);
-        int chunkSize = Initialize(count);
+        int chunkSize = Initialize(count, callerRuns: true);
         _source = ChunkSource<T>.Create(_sourceEnumerable, count, chunkSize, Registry, ordered: !Options.Unordered);
         if (StartWorkers(_source.KnownChunkCount, (scope, worker) => scope.Spawn(_ => RunWorker(worker))))
         {
@@ -114,8 +346,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         TResult[]? results = null;
         try
         {
-            while (_source!.TryClaim(ref scratch, out long chunk, out ReadOnlySpan<T> items, out Exception? sourceError, token))
+            while (_source!.TryClaim(ref scratch, consumer: false, out long chunk, out ArraySegment<T> segment, out Exception? sourceError, token))
             {
+                ReadOnlySpan<T> items = segment;
                 if (Options.Unordered)
                 {
                     if (!RunUnorderedChunk(worker, ring, ref selector, ref initialized, ref results, items, sourceError, token))
@@ -269,6 +502,17 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         if (!Fault.Is(FaultId.IteratorDisposeSourceBeforeJoin))
 #endif
         DisposeSource();
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        {
+            Array.Clear(_own);
+        }
+
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>() && _consumerScratch is not null)
+        {
+            Array.Clear(_consumerScratch);
+        }
+
+        _ownItems = default;
         return EndShutdown();
     }
 

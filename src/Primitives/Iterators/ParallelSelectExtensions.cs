@@ -13,10 +13,12 @@ namespace Primitives.Iterators;
 /// }
 /// </code>
 /// <para><b>Execution.</b> Nothing runs until the first <c>MoveNext</c>. Then up to
-/// <see cref="ParallelSelectOptions.MaxDegreeOfParallelism"/> workers on the thread pool claim chunks of the source
-/// (arrays and lists by index without a lock; other sequences one worker at a time), run the selector and put each
-/// result into their own bounded single-producer single-consumer ring. The enumerating thread reads the rings in
-/// input order, guided by a <see cref="Registry.TaskRegistry"/> that records which worker owns each chunk.</para>
+/// <see cref="ParallelSelectOptions.MaxDegreeOfParallelism"/> threads claim chunks of the source (arrays and lists by
+/// index without a lock; other sequences one thread at a time), run the selector and put each result into their own
+/// bounded single-producer single-consumer ring. The enumerating thread reads the rings in input order, guided by a
+/// <see cref="Registry.TaskRegistry"/> that records who owns each chunk. In ordered mode the enumerating thread is one
+/// of those threads: where it would wait for a worker, it claims the next chunk and computes it itself, so
+/// <c>MaxDegreeOfParallelism - 1</c> workers run on the thread pool (none with a degree of 1).</para>
 /// <para><b>Timeline</b> (2 workers, chunks of 2):</para>
 /// <code>
 /// worker 0: f(0) f(1)       f(4) f(5) ...
@@ -25,9 +27,10 @@ namespace Primitives.Iterators;
 /// </code>
 /// <para><b>Chaining.</b> <c>src.ParallelSelect(f).ParallelSelect(g)</c> works: when <c>g</c> runs on item i,
 /// <c>f</c> has finished items 0..i, because the second stage reads the first one's ordered output.</para>
-/// <para><b>Memory.</b> At most <c>MaxDegreeOfParallelism x BufferSize</c> results wait in the rings, plus one per
-/// worker being computed and up to 64 the consumer has taken from a ring but not yet yielded; a slow consumer
-/// throttles the workers.</para>
+/// <para><b>Memory.</b> At most <c>MaxDegreeOfParallelism x BufferSize</c> results wait in the rings (in ordered mode one
+/// of them is the enumerating thread's own, for chunks it computed ahead), plus a batch of up to 64 per worker being
+/// computed and up to 64 the consumer has taken but not yet yielded (or, in ordered mode, one chunk it is computing);
+/// a slow consumer throttles the workers.</para>
 /// <para><b>Errors.</b> If the selector throws on item i, the enumeration yields exactly the results of the items
 /// before i, then throws that exception (same object, original stack trace). Workers stop taking items promptly.
 /// With several failures, the one at the lowest index wins, every run. An exception from the source (its enumerator,

@@ -8,7 +8,9 @@ namespace Primitives.Iterators;
 /// </summary>
 /// <remarks>
 /// <para>Memory is bounded by <see cref="MaxDegreeOfParallelism"/> x <see cref="BufferSize"/> buffered results,
-/// plus one result per worker being computed (and, in <see cref="Unordered"/> mode, one chunk per worker).</para>
+/// plus one batch (up to 64 results) per worker being computed (and, in <see cref="Unordered"/> mode, one chunk per
+/// worker). In the synchronous ordered form the enumerating thread is one of the participants: one of the rings is its
+/// own (for chunks it computes ahead), and instead of a batch it may hold one chunk it is computing.</para>
 /// <para><b>Validation.</b> Each property checks its value when it is set (the exception's parameter name is
 /// "value", as for the runtime's own property setters), against the limit of the structure it sizes, so that a
 /// value the iteration could never use fails here and not at the first <c>MoveNext</c>.</para>
@@ -24,7 +26,10 @@ public sealed class ParallelSelectOptions
     private readonly int _chunkSize;
 
     /// <summary>
-    /// The number of workers that run the selector. Default: <see cref="Environment.ProcessorCount"/>.
+    /// The number of threads that run the selector at once. Default: <see cref="Environment.ProcessorCount"/>.
+    /// The synchronous ordered <c>ParallelSelect</c> counts the enumerating thread as one of them (it computes
+    /// chunks itself instead of waiting) and uses one pool worker fewer; unordered mode and
+    /// <c>ParallelSelectAsync</c> use this many workers besides the consumer.
     /// At most <see cref="Array.MaxLength"/>: the workers' rings are held in one array.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or greater than <see cref="Array.MaxLength"/>.</exception>

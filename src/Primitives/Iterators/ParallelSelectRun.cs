@@ -70,8 +70,18 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>Workers still running; the last one to exit closes the registry.</summary>
     private int _activeWorkers;
 
+    /// <summary>Caller-runs: the owner index of chunks the consumer computes as it yields them (no ring); -1 without caller-runs.</summary>
+    private int _directOwner = -1;
+
+    /// <summary>The number of pool workers; with caller-runs, the consumer's own ring follows theirs in <see cref="_rings"/>.</summary>
+    private int _workerCount;
+
+    /// <summary>The largest chunk a claim can return: the fixed chunk size, or <see cref="ChunkSizing.MaxAutomatic"/>.</summary>
+    private int _maxChunk;
+
     // Consumer-owned.
-    private TResult[] _batch = [];
+    private TResult[] _batch = []; // what TryTakeFromBatch serves: _copyBuffer, or the consumer's own results in place
+    private TResult[] _copyBuffer = []; // results copied out of a worker's ring
     private int _batchIndex;
     private int _batchCount;
     private long _chunk = -1;
@@ -93,6 +103,37 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>The token that stops the workers: the user's token, linked, and cancelled on shutdown.</summary>
     protected CancellationToken WorkerToken => _token;
 
+    /// <summary>
+    /// Whether the consumer computes chunks too (caller-runs; the synchronous ordered enumerator): then
+    /// <see cref="StartWorkers"/> spawns one worker fewer, and the registry window is large enough that the
+    /// consumer's claims never wait for window space. Set by <see cref="Initialize"/>.
+    /// </summary>
+    protected bool CallerRuns { get; private set; }
+
+    /// <summary>The number of the chunk the consumer is on. Consumer.</summary>
+    protected long CurrentChunk => _chunk;
+
+    /// <summary>
+    /// Caller-runs: the owner index of chunks the consumer computed ahead into its own ring (the ring's index in
+    /// <see cref="_rings"/>, after the workers'). Set by <see cref="StartWorkers"/>.
+    /// </summary>
+    protected int StashOwner => _workerCount;
+
+    /// <summary>Caller-runs: the owner index of the chunk the consumer computes as it yields it. Set by <see cref="StartWorkers"/>.</summary>
+    protected int DirectOwner => _directOwner;
+
+    /// <summary>Whether no worker was spawned: the consumer computes every chunk. Set by <see cref="StartWorkers"/>.</summary>
+    protected bool HasNoWorkers => _workerCount == 0;
+
+    /// <summary>The largest chunk a claim can return. Set by <see cref="Initialize"/>.</summary>
+    protected int MaxChunkSize => _maxChunk;
+
+    /// <summary>
+    /// Caller-runs: the consumer's own ring, created on first use, of a worker's ring capacity. The consumer is both its
+    /// producer (it writes a chunk it computed ahead, whole, only where the whole chunk fits) and its consumer. Consumer.
+    /// </summary>
+    protected SpscRingBuffer<TResult> ConsumerRing => _rings[_workerCount] ??= new SpscRingBuffer<TResult>(_ringCapacity);
+
     /// <summary>The current result. Consumer.</summary>
     public TResult Current { get; private set; } = default!;
 
@@ -107,8 +148,10 @@ internal abstract class ParallelSelectRun<TResult>
     /// Builds the registry and sizes everything. Consumer, on the first move. Returns the chunk size to use
     /// (0: growing) so that the derived class can create its chunk source with the registry.
     /// <paramref name="enumeratorToken"/> is the async enumerator's own token, linked with the options' one.
+    /// <paramref name="callerRuns"/>: the consumer will compute chunks too, if the window can be sized for it
+    /// (ordered mode only); <see cref="CallerRuns"/> says whether it will.
     /// </summary>
-    protected int Initialize(long sourceCount, CancellationToken enumeratorToken = default)
+    protected int Initialize(long sourceCount, bool callerRuns, CancellationToken enumeratorToken = default)
     {
         ParallelSelectOptions options = Options;
         options.CancellationToken.ThrowIfCancellationRequested(); // before linking: the exception carries the caller's token
@@ -135,11 +178,71 @@ internal abstract class ParallelSelectRun<TResult>
             window = Math.Clamp((sourceCount + typicalChunk - 1) / typicalChunk, 1, window); // a short list never needs more slots than chunks
         }
 
+        if (callerRuns && !options.Unordered)
+        {
+            // Caller-runs: the consumer claims through the registry, so its claim must never wait for window space
+            // (only the consumer releases: it would wait for itself). Size the window above every chunk the
+            // workers can hold at once (see CallerRunsWindow); a list needs no more than all its chunks plus one
+            // claim past the end per claimer.
+            int ringCapacity = sourceCount >= 0 ? (int)Math.Clamp(sourceCount, 1, options.BufferSize) : options.BufferSize;
+            long needed = CallerRunsWindow(options.MaxDegreeOfParallelism, ringCapacity, chunkSize); // the workers' rings and the consumer's
+            if (sourceCount >= 0)
+            {
+                needed = Math.Min(needed, (sourceCount + chunkSize - 1) / chunkSize + options.MaxDegreeOfParallelism);
+            }
+
+            if (needed <= 1 << 20)
+            {
+                CallerRuns = true;
+                window = Math.Max(window, needed);
+            }
+        }
+
+        _maxChunk = chunkSize > 0 ? chunkSize : ChunkSizing.MaxAutomatic;
         _registry = new TaskRegistry((int)window);
         _chunkLengths = new int[(int)BitOperations.RoundUpToPowerOf2((uint)window)];
         _ringCapacity = sourceCount >= 0 ? (int)Math.Clamp(sourceCount, 1, options.BufferSize) : options.BufferSize; // a ring never holds more than the whole list
         _chunkMask = _chunkLengths.Length - 1;
         return chunkSize;
+    }
+
+    /// <summary>
+    /// The registry window that lets the consumer claim without ever waiting for window space, with
+    /// <paramref name="workers"/> rings (the pool workers' and the consumer's own) that hold
+    /// <paramref name="ringCapacity"/> results each.
+    /// </summary>
+    /// <remarks>
+    /// When the consumer claims, it waits for chunk n (released count n) and holds no unpublished chunk of its own.
+    /// The claimed, unreleased chunks are then: chunk n; at most one chunk per worker in progress (being claimed,
+    /// computed or flushed, or one claim past a list's end); and chunks a worker or the consumer has written
+    /// entirely into its ring, whose results the consumer has not read. A chunk has at least one result
+    /// (a failed one stops the run, and a claim at or above a stop returns at once), so the flushed chunks of one
+    /// worker are at most as many as the fewest consecutive chunk sizes that fill a ring, plus one short last chunk.
+    /// Every claimer, the consumer included, then finds at least one free slot; workers never wait either.
+    /// </remarks>
+    internal static long CallerRunsWindow(int workers, int ringCapacity, int chunkSize)
+    {
+        long flushed = chunkSize > 0 ? ringCapacity / chunkSize : GrowingChunksWithin(ringCapacity);
+        return 2 + ((long)workers * (flushed + 3));
+    }
+
+    /// <summary>The most growing chunks (<see cref="ChunkSizing.Growing"/>) whose sizes add up to at most <paramref name="results"/>.</summary>
+    private static long GrowingChunksWithin(long results)
+    {
+        long chunks = 0;
+        while (ChunkSizing.Growing(chunks) < ChunkSizing.MaxAutomatic)
+        {
+            int size = ChunkSizing.Growing(chunks);
+            if (size > results)
+            {
+                return chunks;
+            }
+
+            results -= size;
+            chunks++;
+        }
+
+        return chunks + (results / ChunkSizing.MaxAutomatic);
     }
 
     /// <summary>
@@ -154,15 +257,26 @@ internal abstract class ParallelSelectRun<TResult>
             return false;
         }
 
-        int degree = (int)Math.Min(Options.MaxDegreeOfParallelism, sourceChunkCount); // no more workers than chunks
-        _batch = new TResult[Math.Min(BatchSize, _ringCapacity)];
-        _rings = new SpscRingBuffer<TResult>[degree];
+        // No more workers than chunks. With caller-runs the consumer is the last participant: with a degree of 1, or a
+        // single chunk, no worker at all.
+        int degree = CallerRuns
+            ? (int)Math.Min(Options.MaxDegreeOfParallelism - 1, sourceChunkCount - 1)
+            : (int)Math.Min(Options.MaxDegreeOfParallelism, sourceChunkCount);
+        _copyBuffer = _batch = new TResult[Math.Min(BatchSize, _ringCapacity)];
+        _workerCount = degree;
+        _directOwner = CallerRuns ? degree + 1 : -1;
+        _rings = new SpscRingBuffer<TResult>[CallerRuns ? degree + 1 : degree]; // the consumer's own ring is created on first use
         for (int i = 0; i < degree; i++)
         {
             _rings[i] = new SpscRingBuffer<TResult>(_ringCapacity);
         }
 
         _activeWorkers = degree; // plain: no worker exists yet; the spawns below publish it
+        if (degree == 0)
+        {
+            return true; // caller-runs alone: the consumer computes every chunk
+        }
+
         Scope = ForkJoinScope.Open(degree); // every worker runs at once: they are long-running loops
         for (int i = 0; i < degree; i++)
         {
@@ -216,30 +330,62 @@ internal abstract class ParallelSelectRun<TResult>
             return null;
         }
 
-        int wanted = Math.Min(_remainingInChunk, _batch.Length);
+        if (_chunkRing is null)
+        {
+            if (!RefillOwnChunk())
+            {
+                ThrowStopped(); // the consumer's own chunk ended in a failure it recorded
+            }
+
+            return null;
+        }
+
+        int wanted = Math.Min(_remainingInChunk, _copyBuffer.Length);
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.IteratorReadPastChunkEnd))
         {
-            wanted = _batch.Length; // SEEDED FAULT: takes the owner's next chunk's results as this chunk's
+            wanted = _copyBuffer.Length; // SEEDED FAULT: takes the owner's next chunk's results as this chunk's
         }
 #endif
-        int read = _chunkRing!.TryReadBatch(_batch.AsSpan(0, wanted));
+        int read = _chunkRing.TryReadBatch(_copyBuffer.AsSpan(0, wanted));
         if (read == 0)
         {
             return _chunkRing;
         }
 
         _remainingInChunk -= read;
+        _batch = _copyBuffer;
         _batchCount = read;
         _batchIndex = 1;
         Current = _batch[0];
         return null;
     }
 
+    /// <summary>
+    /// Serves the next results of the current chunk when the consumer computed it itself (caller-runs). Consumer.
+    /// Returns false when the chunk has no result left although its length says more: it ended in a failure the
+    /// consumer recorded in the registry.
+    /// </summary>
+    protected virtual bool RefillOwnChunk() => false;
+
+    /// <summary>
+    /// Serves <paramref name="count"/> (&gt; 0) results of the current chunk from <paramref name="results"/>, in
+    /// place: the consumer's own results. Consumer.
+    /// </summary>
+    protected void ServeOwnResults(TResult[] results, int count)
+    {
+        Debug.Assert(count > 0 && count <= _remainingInChunk, $"serving {count} of {_remainingInChunk} remaining");
+        _remainingInChunk -= count;
+        _batch = results;
+        _batchCount = count;
+        _batchIndex = 1;
+        Current = results[0];
+    }
+
     /// <summary>Enters chunk <see cref="_chunk"/>, now that its owner is known. Consumer.</summary>
     protected void EnterChunk(int owner)
     {
-        _chunkRing = _rings[owner];
+        _chunkRing = owner == _directOwner ? null : _rings[owner]; // null: the consumer computes it as it yields it (RefillOwnChunk)
         _remainingInChunk = Volatile.Read(ref _chunkLengths[_chunk & _chunkMask]); // acquire: pairs with the worker's Volatile.Write in PublishChunk (the registry's publish/wait orders it too)
     }
 
@@ -488,6 +634,7 @@ internal abstract class ParallelSelectRun<TResult>
         _cancellation?.Dispose();
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
         {
+            Array.Clear(_copyBuffer);
             Array.Clear(_batch);
             Current = default!;
         }
