@@ -18,7 +18,8 @@ namespace Primitives.CoyoteTests.Harness;
 /// <para><see cref="Run(Action, double, int, string?, string, string)"/>: the body must hold in every explored
 /// interleaving. A bug fails the test with Coyote's report; the reproducible trace is written to
 /// <c>coyote-traces/&lt;test id&gt;.trace</c> in the test output folder.</para>
-/// <para><see cref="ExpectBug(Action, string, double, int, string?, string, string)"/>: for a seeded-bug twin.
+/// <para><see cref="ExpectFault(Primitives.Internal.FaultId, Action, string, double, int, string?, string, string)"/>: for a seeded fault in
+/// the library's code, and <see cref="ExpectBug(Action, string, double, int, string?, string, string)"/> for a body broken by itself.
 /// Coyote must report a bug whose report contains the expected text, within the same budget the real
 /// test gets; the number of iterations it needed goes to the test output.</para>
 /// <para>The test id is <c>&lt;file name&gt;.&lt;method&gt;</c> (one test class per file).</para>
@@ -54,11 +55,11 @@ public sealed class CoyoteHarness
         => Verify(config => TestingEngine.Create(config, test), scale, maxSteps, Id(testFile, testName, variant));
 
     /// <summary>
-    /// Explores a seeded-bug twin; fails the xUnit test unless Coyote reports a bug whose report
+    /// Explores a body that must fail (a seeded fault or a broken toy); fails the xUnit test unless Coyote reports a bug whose report
     /// contains <paramref name="expectedInReport"/>.
     /// </summary>
     /// <param name="expectedInReport">Text the bug report must contain (an assertion message, or
-    /// "Deadlock detected"), so that the twin fails for its planted reason and no other.</param>
+    /// "Deadlock detected"), so that the body fails for its planted reason and no other.</param>
     /// <returns>The number of iterations Coyote needed to find the bug.</returns>
     public int ExpectBug(Action test, string expectedInReport, double scale = 1, int maxSteps = CoyoteSettings.DefaultMaxSteps, string? variant = null,
         [CallerMemberName] string testName = "", [CallerFilePath] string testFile = "")
@@ -149,7 +150,7 @@ public sealed class CoyoteHarness
             $"Coyote did NOT find the seeded bug in {testId} within {outcome.Budget} iterations (seed {Seed(outcome.Seed)}). " +
             "Either the harness is misconfigured or the fault is unreachable: a green result of the real test proves nothing until this passes.");
 
-        string tracePath = WriteTrace(outcome, Path.Combine(TraceDirectory, "twins"), testId);
+        string tracePath = WriteTrace(outcome, Path.Combine(TraceDirectory, "seeded"), testId);
         string reports = string.Join(Environment.NewLine, outcome.BugReports);
         Assert.True(
             reports.Contains(expectedInReport, StringComparison.Ordinal),

@@ -26,7 +26,7 @@ internal static class CoyoteSettings
 {
     /// <summary>Base iterations per test when the environment does not say otherwise.</summary>
     /// <remarks>
-    /// Chosen so that the whole Coyote suite (20-30 tests with their twins) stays under three minutes
+    /// Chosen so that the whole Coyote suite (about 120 tests, half of them seeded-fault tests that stop at the first bug) stays at two to three minutes
     /// on a 2-core machine: a two-thread ring body costs a few milliseconds per iteration.
     /// </remarks>
     public const uint DefaultIterations = 300;

@@ -46,7 +46,7 @@ public sealed class HarnessTests(ITestOutputHelper output)
     public void A_written_trace_replays_the_bug()
     {
         _coyote.ExpectBug(() => LatchBody(ToyFault.AnnounceAfterCheck), "Deadlock");
-        string trace = File.ReadAllText(Path.Combine(CoyoteHarness.TraceDirectory, "twins", nameof(HarnessTests) + "." + nameof(A_written_trace_replays_the_bug) + ".trace"));
+        string trace = File.ReadAllText(Path.Combine(CoyoteHarness.TraceDirectory, "seeded", nameof(HarnessTests) + "." + nameof(A_written_trace_replays_the_bug) + ".trace"));
 
         IReadOnlyCollection<string> reproduced = _coyote.Replay(() => LatchBody(ToyFault.AnnounceAfterCheck), trace);
 

@@ -15,9 +15,6 @@ namespace Primitives.CoyoteTests.Iterators;
 /// </summary>
 public sealed class ParallelSelectAsyncTests(ITestOutputHelper output)
 {
-    private const int MaxSteps = 40_000;
-    private const double Scale = 0.5;
-
     private readonly CoyoteHarness _coyote = new(output);
 
     // Invariant (order): the consumer receives f(0), ..., f(n-1), each once, in order (six items, chunks of one,

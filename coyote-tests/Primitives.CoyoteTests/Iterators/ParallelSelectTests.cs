@@ -18,10 +18,10 @@ namespace Primitives.CoyoteTests.Iterators;
 /// </remarks>
 public sealed class ParallelSelectTests(ITestOutputHelper output)
 {
-    private const int MaxSteps = 40_000;
+    internal const int MaxSteps = 40_000;
 
     /// <summary>Iterations relative to the suite's base count: an iterator body costs far more than a ring body.</summary>
-    private const double Scale = 0.5;
+    internal const double Scale = 0.5;
 
     private readonly CoyoteHarness _coyote = new(output);
 

@@ -17,9 +17,6 @@ namespace Primitives.CoyoteTests.Iterators;
 /// </summary>
 public sealed class ParallelSelectUserCodeTests(ITestOutputHelper output)
 {
-    private const int MaxSteps = 40_000;
-    private const double Scale = 0.5;
-
     private readonly CoyoteHarness _coyote = new(output);
 
     // Invariant: a list (not an array) whose indexer throws on item 5 of 6 (chunks of two: the last chunk's second
