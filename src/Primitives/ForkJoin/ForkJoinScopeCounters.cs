@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Primitives.Internal;
 
 namespace Primitives.ForkJoin;
 
@@ -12,20 +13,17 @@ namespace Primitives.ForkJoin;
 /// <see cref="Runners"/>; <c>[136, 264)</c> padding. The two counters share their line on purpose: a
 /// spawn touches both. A unit test checks the offsets.
 /// </remarks>
-[StructLayout(LayoutKind.Explicit, Size = 3 * BlockSize)]
+[StructLayout(LayoutKind.Explicit, Size = 3 * CacheLine.Size)]
 internal struct ForkJoinScopeCounters
 {
-    /// <summary>The padding unit: a pair of 64-byte lines (the prefetch unit on x64; the line on some Arm64 cores).</summary>
-    internal const int BlockSize = 128;
-
     /// <summary>
     /// Unfinished work: 1 for the scope's own hold (dropped by Join/JoinAsync) plus every spawned task not
     /// yet finished (queued or running). Changed only with Interlocked; 0 means finished, for good.
     /// </summary>
-    [FieldOffset(BlockSize)]
+    [FieldOffset(CacheLine.Size)]
     internal int Pending;
 
     /// <summary>Runner work items launched and not yet exited. Changed only with Interlocked.</summary>
-    [FieldOffset(BlockSize + sizeof(int))]
+    [FieldOffset(CacheLine.Size + sizeof(int))]
     internal int Runners;
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Primitives.Internal;
 
 namespace Primitives.Registry;
 
@@ -15,17 +16,14 @@ namespace Primitives.Registry;
 /// and the neighbour that the adjacent-line prefetcher pulls with it) only if at least 128 bytes lie
 /// between them. A unit test checks these offsets.</para>
 /// </remarks>
-[StructLayout(LayoutKind.Explicit, Size = 4 * BlockSize)]
+[StructLayout(LayoutKind.Explicit, Size = 4 * CacheLine.Size)]
 internal struct TaskRegistryIndices
 {
-    /// <summary>The padding unit: a pair of 64-byte lines (the prefetch unit on x64; the line on some Arm64 cores).</summary>
-    internal const int BlockSize = 128;
-
     /// <summary>Offset of <see cref="Next"/>.</summary>
-    internal const int NextOffset = BlockSize;
+    internal const int NextOffset = CacheLine.Size;
 
     /// <summary>Offset of <see cref="Released"/>: a full block after the end of <see cref="Next"/>.</summary>
-    internal const int ReleasedOffset = NextOffset + sizeof(long) + BlockSize;
+    internal const int ReleasedOffset = NextOffset + sizeof(long) + CacheLine.Size;
 
     /// <summary>
     /// The number of task numbers claimed so far, with <see cref="TaskRegistry.ClosedBit"/> set once the

@@ -96,7 +96,7 @@ namespace Primitives.RingBuffers;
 /// parked does the publishing call take a short lock to wake it. Dequeued slots are cleared when
 /// <typeparamref name="T"/> holds references, so the ring never keeps a consumed object alive.</para>
 /// </remarks>
-public sealed partial class SpscRingBuffer<T>
+public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
 {
     /// <summary>The largest capacity a ring can have (2^30 items).</summary>
     public const int MaxCapacity = 1 << 30;
@@ -104,7 +104,7 @@ public sealed partial class SpscRingBuffer<T>
     private const string CompletedMessage = "The ring buffer has been completed; no more items can be written.";
 
     /// <summary>Slots of padding at each end of <see cref="_buffer"/>: at least 128 bytes. A JIT-time constant.</summary>
-    private static int SlotPadding => (SpscRingIndices.BlockSize + Unsafe.SizeOf<T>() - 1) / Unsafe.SizeOf<T>();
+    private static int SlotPadding => (CacheLine.Size + Unsafe.SizeOf<T>() - 1) / Unsafe.SizeOf<T>();
 
     private readonly T[] _buffer;
     private readonly int _mask;
@@ -292,6 +292,9 @@ public sealed partial class SpscRingBuffer<T>
         _spaceAvailable.NotifyAll();
         return true;
     }
+
+    /// <inheritdoc/>
+    bool ISpscBuffer<T>.TryEnqueue(T item) => TryEnqueue(item);
 
     /// <summary>Producer: writes one item if there is room; the caller has checked completion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Primitives.Internal;
 
 namespace Primitives.RingBuffers;
 
@@ -15,17 +16,14 @@ namespace Primitives.RingBuffers;
 /// and the neighbour that the adjacent-line prefetcher pulls with it) only if at least 128 bytes lie
 /// between them. The unit tests check these offsets.</para>
 /// </remarks>
-[StructLayout(LayoutKind.Explicit, Size = 4 * BlockSize)]
+[StructLayout(LayoutKind.Explicit, Size = 4 * CacheLine.Size)]
 internal struct SpscRingIndices
 {
-    /// <summary>The padding unit: a pair of 64-byte lines (the prefetch unit on x64; the line on some Arm64 cores).</summary>
-    internal const int BlockSize = 128;
-
     /// <summary>Offset of the producer's group.</summary>
-    internal const int ProducerOffset = BlockSize;
+    internal const int ProducerOffset = CacheLine.Size;
 
     /// <summary>Offset of the consumer's group: a full block after the end of the producer's 16-byte group.</summary>
-    internal const int ConsumerOffset = ProducerOffset + 16 + BlockSize;
+    internal const int ConsumerOffset = ProducerOffset + 16 + CacheLine.Size;
 
     /// <summary>Next sequence the producer writes. Written by the producer (release), read by the consumer (acquire).</summary>
     [FieldOffset(ProducerOffset)]
