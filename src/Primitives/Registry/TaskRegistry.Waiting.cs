@@ -29,7 +29,7 @@ public sealed partial class TaskRegistry
     /// <returns>The first number of the block, or -1 once the registry is closed, or stopped at or below the block's first number.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or exceeds <see cref="Window"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the numbers were taken.</exception>
-    public ValueTask<long> ClaimBlockAsync(int count, CancellationToken cancellationToken = default)
+    internal ValueTask<long> ClaimBlockAsync(int count, CancellationToken cancellationToken = default)
     {
         ValidateCount(count);
         return ClaimBlockAsyncCore(count, cancellationToken);
