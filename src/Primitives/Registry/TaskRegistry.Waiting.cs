@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Primitives.Registry;
 
 // The waiting half of TaskRegistry: the slow paths that spin, then park on a WaitGate, and the
-// asynchronous forms. See the design note in TaskRegistry.cs.
+// asynchronous forms. Design note: docs/task-registry.md ("Waiting").
 public sealed partial class TaskRegistry
 {
     /// <summary>What <see cref="TryClaim"/> returns when the window is full.</summary>
