@@ -1,6 +1,6 @@
 namespace Primitives;
 
-/// <summary>Marks the Primitives assembly; lets tools and tests find it without naming a primitive.</summary>
-public static class AssemblyMarker
+/// <summary>Marks the Primitives assembly; lets the tests find it without naming a primitive. Not public API.</summary>
+internal static class AssemblyMarker
 {
 }

@@ -5,7 +5,6 @@ using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Exporters.Csv;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Perfolizer.Horology;
 
@@ -16,22 +15,19 @@ public static class Configs
 {
     /// <summary>
     /// Full suite (BenchmarkDotNet arguments): the default job unless <c>--job</c> says otherwise, memory
-    /// diagnoser, per-item columns, markdown and CSV files.
+    /// diagnoser, per-item columns, markdown, CSV and HTML files.
     /// </summary>
-    public static IConfig Full() => DefaultConfig.Instance
-        .AddDiagnoser(MemoryDiagnoser.Default)
-        .AddColumn(PerItemColumn.Time, PerItemColumn.Allocated)
-        .AddExporter(MarkdownExporter.GitHub, CsvExporter.Default)
-        .WithOption(ConfigOptions.JoinSummary, false);
+    public static IConfig Full(RunOutput output) => Common(output)
+        .AddExporter(HtmlExporter.Default);
 
     /// <summary>
     /// Quick comparison (no arguments): only the <see cref="Categories.Quick"/> benchmarks (all of them
     /// when <paramref name="onlyQuickCategory"/> is false), each in its own process, 2 warm-up and 5
     /// measured iterations of about 250 ms.
     /// </summary>
-    public static IConfig Quick(bool onlyQuickCategory = true)
+    public static IConfig Quick(RunOutput output, bool onlyQuickCategory = true)
     {
-        var config = Common().AddJob(Job.Default
+        var config = Common(output).AddJob(Job.Default
             .WithLaunchCount(1)
             .WithWarmupCount(2)
             .WithIterationCount(5)
@@ -47,15 +43,14 @@ public static class Configs
     /// one invocation), in this process so nothing is generated or built per benchmark. It only proves
     /// that each benchmark runs and checks its own result; its timings mean nothing.
     /// </summary>
-    public static IConfig Ci() => Common()
+    public static IConfig Ci(RunOutput output) => Common(output)
         .AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithId("CI"));
 
-    private static ManualConfig Common()
+    private static ManualConfig Common(RunOutput output)
     {
-        var config = ManualConfig.CreateEmpty()
+        var config = output.AddTo(ManualConfig.CreateEmpty())
             .AddColumnProvider(DefaultColumnProviders.Instance)
             .AddColumn(PerItemColumn.Time, PerItemColumn.Allocated)
-            .AddLogger(ConsoleLogger.Default)
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddExporter(MarkdownExporter.GitHub, CsvExporter.Default)
             .AddValidator(DefaultConfig.Instance.GetValidators().ToArray())

@@ -12,6 +12,9 @@ namespace Primitives.Benchmarks.Harness;
 /// </summary>
 public static class RatioSummary
 {
+    /// <summary>The verdict within 5% either way.</summary>
+    public const string AboutTheSame = "about the same";
+
     /// <summary>One comparison: our method against one peer, both with the same parameters.</summary>
     public sealed record Line(string Group, string Parameters, string Ours, string Peer, double OursNs, double PeerNs, int? Items)
     {
@@ -23,46 +26,53 @@ public static class RatioSummary
         {
             >= 1.05 => string.Create(CultureInfo.InvariantCulture, $"{Speedup:0.0#}x faster"),
             <= 1 / 1.05 => string.Create(CultureInfo.InvariantCulture, $"{1 / Speedup:0.0#}x slower"),
-            _ => "about the same",
+            _ => AboutTheSame,
         };
     }
 
     /// <summary>Collects the comparisons of every summary, in the order the benchmarks were declared.</summary>
-    public static List<Line> Collect(IEnumerable<Summary> summaries)
+    public static List<Line> Collect(IEnumerable<Summary> summaries) =>
+        summaries.SelectMany(summary => Pairs(summary.BenchmarksCases
+            .Select(c => (c, summary[c]?.ResultStatistics?.Mean ?? 0))))
+            .Select(pair => pair.Line)
+            .ToList();
+
+    /// <summary>
+    /// Pairs every measured <see cref="Categories.Ours"/> case with every measured peer of the same class,
+    /// parameters and job. Cases with no positive mean are left out.
+    /// </summary>
+    public static IEnumerable<(BenchmarkCase Ours, BenchmarkCase Peer, Line Line)> Pairs(IEnumerable<(BenchmarkCase Case, double Ns)> cases)
     {
-        var lines = new List<Line>();
-        foreach (var summary in summaries)
+        var measured = cases.Where(x => x.Ns > 0).ToList();
+        foreach (var group in measured.GroupBy(x => (x.Case.Descriptor.Type, Parameters: x.Case.Parameters.DisplayInfo, Job: x.Case.Job.DisplayInfo)))
         {
-            var measured = summary.BenchmarksCases
-                .Select(c => (Case: c, Ns: summary[c]?.ResultStatistics?.Mean))
-                .Where(x => x.Ns is > 0)
-                .ToList();
-            foreach (var group in measured.GroupBy(x => (x.Case.Descriptor.Type, Parameters: x.Case.Parameters.DisplayInfo, Job: x.Case.Job.DisplayInfo)))
+            var ours = group.Where(x => IsOurs(x.Case)).ToList();
+            var peers = group.Where(x => !IsOurs(x.Case)).ToList();
+            foreach (var o in ours)
             {
-                var ours = group.Where(x => x.Case.Descriptor.HasCategory(Categories.Ours)).ToList();
-                var peers = group.Where(x => !x.Case.Descriptor.HasCategory(Categories.Ours)).ToList();
-                foreach (var o in ours)
+                foreach (var p in peers)
                 {
-                    foreach (var p in peers)
-                    {
-                        lines.Add(new Line(
-                            GroupName(o.Case),
-                            group.Key.Parameters,
-                            MethodName(o.Case),
-                            MethodName(p.Case),
-                            o.Ns!.Value,
-                            p.Ns!.Value,
-                            PerItemColumn.ItemCount(o.Case)));
-                    }
+                    yield return (o.Case, p.Case, new Line(
+                        GroupName(o.Case),
+                        group.Key.Parameters,
+                        MethodName(o.Case),
+                        MethodName(p.Case),
+                        o.Ns,
+                        p.Ns,
+                        PerItemColumn.ItemCount(o.Case)));
                 }
             }
         }
-
-        return lines;
     }
 
-    /// <summary>Formats the comparisons as plain lines followed by a markdown table.</summary>
-    public static string Format(IReadOnlyList<Line> lines)
+    /// <summary>Whether <paramref name="benchmarkCase"/> measures one of this library's primitives.</summary>
+    public static bool IsOurs(BenchmarkCase benchmarkCase) => benchmarkCase.Descriptor.HasCategory(Categories.Ours);
+
+    /// <summary>
+    /// Formats the comparisons as a markdown table, preceded by one plain line per comparison when
+    /// <paramref name="withLines"/> is set (the concise output printed those as the benchmarks finished).
+    /// </summary>
+    public static string Format(IReadOnlyList<Line> lines, bool withLines = true)
     {
         var text = new StringBuilder();
         text.AppendLine();
@@ -73,7 +83,7 @@ public static class RatioSummary
             return text.ToString();
         }
 
-        foreach (var line in lines)
+        foreach (var line in withLines ? lines : [])
         {
             text.Append(CultureInfo.InvariantCulture, $"{line.Group} {line.Parameters} {line.Ours} vs {line.Peer}: {line.Verdict}");
             text.AppendLine(line.Items is int items
@@ -81,7 +91,11 @@ public static class RatioSummary
                 : string.Create(CultureInfo.InvariantCulture, $" ({line.OursNs:0.##} vs {line.PeerNs:0.##} ns/op)"));
         }
 
-        text.AppendLine();
+        if (withLines)
+        {
+            text.AppendLine();
+        }
+
         text.AppendLine("| Primitive | Parameters | Ours | Peer | Ours (ns/item) | Peer (ns/item) | Ratio |");
         text.AppendLine("|---|---|---|---|---:|---:|---|");
         foreach (var line in lines)
@@ -94,26 +108,31 @@ public static class RatioSummary
         return text.ToString();
     }
 
-    /// <summary>Writes the comparisons to the console and to <c>ratios.md</c> in the artifacts folder.</summary>
-    public static void Report(IReadOnlyList<Summary> summaries)
+    /// <summary>
+    /// Writes the comparisons to the console (see <see cref="Format"/>) and to <c>ratios.md</c> in the
+    /// results folder; returns the file's path, or null when no results folder exists.
+    /// </summary>
+    public static string? Report(IReadOnlyList<Summary> summaries, bool withLines)
     {
-        string text = Format(Collect(summaries));
-        Console.WriteLine(text);
+        var lines = Collect(summaries);
+        Console.WriteLine(Format(lines, withLines));
         var folder = summaries.Select(s => s.ResultsDirectoryPath).FirstOrDefault(p => !string.IsNullOrEmpty(p));
-        if (folder is not null)
+        if (folder is null)
         {
-            Directory.CreateDirectory(folder);
-            string path = Path.Combine(folder, "ratios.md");
-            File.WriteAllText(path, text);
-            Console.WriteLine($"Ratios written to {path}");
+            return null;
         }
+
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, "ratios.md");
+        File.WriteAllText(path, Format(lines, withLines: true));
+        return path;
     }
 
     /// <summary>The method's description without BenchmarkDotNet's quotes.</summary>
-    private static string MethodName(BenchmarkCase benchmarkCase) => benchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'');
+    public static string MethodName(BenchmarkCase benchmarkCase) => benchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'');
 
     /// <summary>"RingBuffers/SpscTransfer": the folder (namespace) and the class without "Benchmarks".</summary>
-    private static string GroupName(BenchmarkCase benchmarkCase)
+    public static string GroupName(BenchmarkCase benchmarkCase)
     {
         var type = benchmarkCase.Descriptor.Type;
         string folder = type.Namespace?.Split('.').LastOrDefault() ?? string.Empty;

@@ -47,8 +47,8 @@ public sealed class ParallelSelectOptions
     /// <summary>
     /// The capacity of each worker's result ring: how many finished results a worker may hold that the
     /// consumer has not taken yet. A slow consumer throttles the workers once their rings are full.
-    /// Default: 4096 (on two cores, a smaller ring makes workers and consumer hand over more often; see
-    /// docs/benchmarks.md). At most <see cref="SpscRingBuffer{T}.MaxCapacity"/> (2^30), the largest ring.
+    /// Default: 4096 (a smaller ring makes workers and consumer hand over more often; a larger one holds more
+    /// finished results in memory). At most <see cref="SpscRingBuffer{T}.MaxCapacity"/> (2^30), the largest ring.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or greater than <see cref="SpscRingBuffer{T}.MaxCapacity"/> (2^30).</exception>
     public int BufferSize

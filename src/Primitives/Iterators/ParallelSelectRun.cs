@@ -483,7 +483,7 @@ internal abstract class ParallelSelectRun<TResult>
 
     /// <summary>
     /// How many results a worker collects before publishing them with one release store, and the most the consumer
-    /// takes at once. Publishing item by item would bounce the ring's tail between the two cores on every item
+    /// takes at once. Publishing item by item would bounce the ring's tail between the worker's core and the consumer's on every item
     /// whenever the consumer keeps up.
     /// </summary>
     protected int WorkerBatchSize =>

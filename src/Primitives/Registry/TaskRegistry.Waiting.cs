@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Primitives.Registry;
 
 // The waiting half of TaskRegistry: the slow paths that spin, then park on a WaitGate, and the
-// asynchronous forms. See the design note in TaskRegistry.cs.
+// asynchronous forms. Design note: docs/task-registry.md ("Waiting").
 public sealed partial class TaskRegistry
 {
     /// <summary>What <see cref="TryClaim"/> returns when the window is full.</summary>
@@ -29,7 +29,7 @@ public sealed partial class TaskRegistry
     /// <returns>The first number of the block, or -1 once the registry is closed, or stopped at or below the block's first number.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or exceeds <see cref="Window"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the numbers were taken.</exception>
-    public ValueTask<long> ClaimBlockAsync(int count, CancellationToken cancellationToken = default)
+    internal ValueTask<long> ClaimBlockAsync(int count, CancellationToken cancellationToken = default)
     {
         ValidateCount(count);
         return ClaimBlockAsyncCore(count, cancellationToken);

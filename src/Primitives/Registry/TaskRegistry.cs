@@ -5,70 +5,8 @@ using Primitives.Internal;
 
 namespace Primitives.Registry;
 
-// Design note
-// ===========
-// Purpose: many workers take task numbers 0, 1, 2, ... and announce "task n is mine"; one consumer
-// visits the tasks in increasing order and asks who owns each one, without a lock. This is the index
-// that lets an ordered parallel iterator find the worker holding result n (see docs/task-registry.md).
-//
-// Algorithm: a ticket counter (Interlocked CAS on _indices.Next) hands out numbers; a ring of
-// _mask + 1 slots, indexed by task & _mask, holds (Tag, Owner) pairs. A slot is a one-shot seqlock-
-// free mailbox in the style of Vyukov's bounded MPMC queue: Tag is a sequence tag, and a slot holds
-// task n exactly when Tag == n. Reuse is safe because claims are bounded by a window: a number n is
-// handed out only while n < Released + Window, and Window <= _mask + 1, so the previous user of n's
-// slot (n - (_mask + 1) or earlier) has been released by the consumer before n can be claimed.
-//
-// State and owners:
-//   _indices.Next      claimed count | ClosedBit. Changed only by CAS: claimers add, Close sets the
-//                      bit. Claim and Close serialize on this one word, so "closed" and "the end"
-//                      (Next & ~ClosedBit) are decided together and no claim slips in after a Close.
-//   _indices.Released  tasks below it are released. Written by the consumer only (release store);
-//                      read by claimers (acquire).
-//   _slots[i]          written by the claimer of the task that maps to i (Owner, then Tag), read by
-//                      the consumer. The claimer of n owns slot n & _mask from its claim until the
-//                      consumer releases n; ownership passes through the Released release/acquire pair.
-//   _stop              null, then immutable StopRecord objects, each with a lower Task than the one
-//                      it replaces (CAS loop in TryStop). A record is never mutated, so Task and Error
-//                      are always read as a consistent pair.
-//
-// Invariants: Released <= Next & ~ClosedBit (the consumer releases only published tasks, which were
-// claimed); (Next & ~ClosedBit) - Released <= Window (claims happen only inside the window);
-// Released and Next & ~ClosedBit only grow; StoppedAt only shrinks.
-//
-// Orderings (each is the minimum that is enough):
-//   1. Publish: Volatile.Write(Owner), then Volatile.Write(Tag = task) (release). TryGetOwner and
-//      WaitForOwner: Volatile.Read(Tag) == task (acquire), then read Owner. The release/acquire pair
-//      on Tag makes Owner, and everything the worker wrote before Publish, visible to the consumer.
-//   2. Release: the consumer's reads of task data come before its release store of Released; a
-//      claimer's acquire of Released in Claim comes before it writes the reused slot (and before the
-//      caller overwrites any side array indexed by task & mask). So a reused slot is never written
-//      while the consumer may still read the previous task's data.
-//   3. Stop: TryStop's CAS (a full fence) publishes the record; readers acquire _stop. A failing
-//      worker calls Publish before TryStop, so a consumer that sees the stop (acquire) and then
-//      re-reads the slot sees that publication: WaitForOwner re-checks the slot after the stop.
-//   4. Close: the CAS that sets ClosedBit is ordered after every claim (same word), so a consumer
-//      that acquires Next with the bit set sees the final end.
-//
-// Waking: two WaitGates. _claimGate: claimers wait for window space, or for claiming to end; Release,
-// TryStop, Close, and the claim that moves Next to or past StoppedAt signal. _ownerGate: the consumer
-// waits for a publication; Publish, TryStop and Close signal. Every signal follows the release store
-// (or CAS) that makes the condition true, so WaitGate's asymmetric Dekker argument applies: no wake-up
-// is lost, and a signal costs one load when nobody waits.
-//   The claim that reaches the stop: a claimer of count numbers waits while Next + count > Released +
-// Window and Next < StoppedAt. Other claims can make "Next >= StoppedAt" true with no release: with a
-// stop recorded above Next (e.g. the end of a known-length source), a claim of fewer numbers still
-// fits and moves Next up to (or, for a block, past) the stop. So a successful claim re-reads StoppedAt
-// AFTER its CAS (a full fence) and signals if Next + count >= StoppedAt. Against a racing TryStop
-// (CAS _stop, then signal) this is Dekker again: either the claimer's read sees the new stop and it
-// signals, or the read came before TryStop's CAS, whose own signal then follows both stores. For a
-// waiter of one number no claim can get ahead of it without a release (the claim needs Released to
-// exceed what the waiter read, and that store comes after the waiter announced), but the rule does
-// not rely on that. Cost on the common path: one acquire load of _stop (a line written only by
-// stops) after the CAS; the gate is touched only by the one claim that reaches a stop.
-//   Every other disjunct of the two wait conditions is made true only by an operation that signals
-// after it: room (Release), closed (Close), stopped at or below Next or the awaited task (TryStop),
-// published (Publish). Only claims move Next; a higher Next makes "room" false, never true, and the
-// consumer's "closed and task >= end" is decided by Close's own CAS; that leaves "Next >= StoppedAt".
+// Design note: docs/task-registry.md (algorithm, who owns each field, invariants, memory orderings, waking).
+// Each Volatile/Interlocked access below names the access it pairs with.
 
 /// <summary>
 /// A lock-free registry of task numbers: workers claim consecutive task numbers and publish which worker
@@ -78,29 +16,50 @@ namespace Primitives.Registry;
 /// failed or was abandoned.
 /// </summary>
 /// <remarks>
-/// <para><b>Protocol.</b> A worker calls <see cref="Claim"/> (or <see cref="ClaimBlock"/>), produces the
-/// task's data in storage of its own, then calls <see cref="Publish"/>. The consumer calls
-/// <see cref="WaitForOwner"/> for task 0, 1, 2, ..., reads the data from the owning worker's storage,
-/// then calls <see cref="Release"/>. Whoever learns that no more tasks exist calls <see cref="Close"/>;
-/// a worker that fails on task n calls <see cref="Publish"/> (if it has partial data) and then
-/// <see cref="TryStop"/>. Every claimed task below <see cref="StoppedAt"/> must eventually be published,
-/// or the consumer waits for it forever. The consumer may obtain a failing task's owner before the stop
-/// is recorded, so it should learn that task n failed from n's own data (a mark the worker wrote
-/// before <see cref="Publish"/>), and use <see cref="Error"/> once it has seen the mark or
+/// <para><b>Protocol.</b> A worker calls <see cref="Claim"/>, produces the task's data in storage of its own,
+/// then calls <see cref="Publish"/>. The consumer calls <see cref="WaitForOwner"/> for task 0, 1, 2, ..., reads
+/// the data from the owning worker's storage, then calls <see cref="Release"/>. Whoever learns that no more tasks
+/// exist calls <see cref="Close"/>; a worker that fails on task n calls <see cref="TryStop"/> (after
+/// <see cref="Publish"/> if it has partial data for the consumer).</para>
+/// <para><b>The rule to keep:</b> every number <see cref="Claim"/> hands out must end in <see cref="Publish"/>,
+/// or in a <see cref="TryStop"/> at or below it; otherwise the consumer waits for that number until its
+/// cancellation token fires. Publish or stop in a <c>catch</c>, as in the example. The consumer may obtain a
+/// failing task's owner before the stop is recorded, so it should learn that task n failed from n's own data (a
+/// mark the worker wrote before <see cref="Publish"/>), and read <see cref="Error"/> once it has seen the mark or
 /// <see cref="WaitForOwner"/> has returned false.</para>
-/// <para><b>Memory ordering.</b> <see cref="Publish"/>'s release store of the slot's tag synchronizes with
-/// the acquire load of that tag in <see cref="TryGetOwner"/> and <see cref="WaitForOwner"/>: everything
-/// the worker wrote before <see cref="Publish"/> is visible to the consumer once it has the owner.
-/// <see cref="Release"/> is a release store that synchronizes with the acquire load in
-/// <see cref="Claim"/>: a claimer handed number n has seen every release of a task at or below
-/// n - <see cref="Window"/>, so storage of <see cref="Window"/> or more entries indexed by the task number
-/// modulo its length can be reused by the claimer without overwriting data the consumer still reads.</para>
-/// <para><b>Thread safety.</b> <see cref="Claim"/>, <see cref="ClaimBlock"/>, <see cref="ClaimAsync"/>,
-/// <see cref="Publish"/>, <see cref="TryStop"/>, <see cref="Close"/> and the properties may be called from
-/// any thread. <see cref="TryGetOwner"/>, <see cref="WaitForOwner"/>, <see cref="WaitForOwnerAsync"/>
-/// and <see cref="Release"/> belong to a single logical consumer (successive calls may come from
-/// different threads when each happens after the previous one, e.g. across an await).</para>
+/// <para><b>Memory ordering.</b> Everything a worker wrote before <see cref="Publish"/> is visible to the consumer
+/// once <see cref="TryGetOwner"/> or <see cref="WaitForOwner"/> gives it the owner. A claimer handed number n has
+/// seen every <see cref="Release"/> of a task at or below n - <see cref="Window"/>, so storage of
+/// <see cref="Window"/> or more entries indexed by the task number modulo its length can be reused by the claimer
+/// without overwriting data the consumer still reads.</para>
+/// <para><b>Thread safety.</b> <see cref="Claim"/>, <see cref="ClaimAsync"/>, <see cref="Publish"/>,
+/// <see cref="TryStop"/>, <see cref="Close"/> and the properties may be called from any thread.
+/// <see cref="TryGetOwner"/>, <see cref="WaitForOwner"/>, <see cref="WaitForOwnerAsync"/> and
+/// <see cref="Release"/> belong to a single logical consumer (successive calls may come from different threads
+/// when each happens after the previous one, e.g. across an await).</para>
+/// <para>The design (algorithm, invariants, orderings) is described in docs/task-registry.md in the
+/// repository.</para>
 /// </remarks>
+/// <example>
+/// A worker that cannot finish a task stops the registry there instead of leaving the number unpublished:
+/// <code>
+/// long n;
+/// while ((n = registry.Claim(token)) >= 0)
+/// {
+///     try
+///     {
+///         Produce(n, myStorage);
+///     }
+///     catch (Exception ex)
+///     {
+///         registry.TryStop(n, ex); // the consumer stops waiting at n and can read Error
+///         throw;
+///     }
+///
+///     registry.Publish(n, owner: me);
+/// }
+/// </code>
+/// </example>
 public sealed partial class TaskRegistry
 {
     /// <summary>The bit of <see cref="TaskRegistryIndices.Next"/> that marks the registry closed.</summary>
@@ -179,7 +138,7 @@ public sealed partial class TaskRegistry
     /// <returns>The first number of the block, or -1 once the registry is closed, or stopped at or below the block's first number.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or exceeds <see cref="Window"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the numbers were taken.</exception>
-    public long ClaimBlock(int count, CancellationToken cancellationToken = default)
+    internal long ClaimBlock(int count, CancellationToken cancellationToken = default)
     {
         ValidateCount(count);
         return ClaimCore(count, cancellationToken);
@@ -378,7 +337,7 @@ public sealed partial class TaskRegistry
             if (seen == next)
             {
                 Debug.Assert(next + count < ClosedBit, $"task numbers exhausted: {next + count}");
-                if (next + count >= StoppedAt) // acquire, after the CAS: pairs with the CAS in TryStop (see "Waking" in the design note)
+                if (next + count >= StoppedAt) // acquire, after the CAS: pairs with the CAS in TryStop (docs/task-registry.md, "The claim that reaches the stop")
                 {
                     NotifyClaimersOfTheEnd();
                 }
