@@ -9,7 +9,7 @@ using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
 namespace Primitives.CoyoteTests.RingBuffers;
 
 /// <summary>
-/// Systematic tests of <see cref="SpscChannel{T}"/>, the <see cref="Channel{T}"/> over a ring: the contract of a
+/// Systematic tests of <see cref="SpscChannel.CreateBounded{T}(int)"/>, the <see cref="Channel{T}"/> over a ring: the contract of a
 /// bounded single-reader, single-writer channel, under a concurrent reader and writer and the writer's completion.
 /// </summary>
 /// <remarks>
@@ -74,7 +74,7 @@ public sealed class SpscChannelTests(ITestOutputHelper output)
 
     private static async Task Body(int capacity, ReaderKind kind, Exception? error)
     {
-        var channel = new SpscChannel<int>(capacity);
+        var channel = SpscChannel.CreateBounded<int>(capacity);
         ChannelWriter<int> writer = channel.Writer;
         ChannelReader<int> reader = channel.Reader;
         int items = capacity + ExtraItems;

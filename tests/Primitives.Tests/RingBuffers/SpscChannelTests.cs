@@ -11,10 +11,9 @@ public class SpscChannelTests
     [Fact]
     public async Task Reads_and_writes_in_order_up_to_capacity()
     {
-        var channel = new SpscChannel<int>(3);
+        var channel = SpscChannel.CreateBounded<int>(3);
         ChannelReader<int> reader = channel.Reader;
         ChannelWriter<int> writer = channel.Writer;
-        Assert.Equal(3, channel.Capacity);
         Assert.True(reader.CanCount);
         Assert.True(reader.CanPeek);
         Assert.False(reader.TryPeek(out _));
@@ -45,7 +44,7 @@ public class SpscChannelTests
     [Fact]
     public async Task Completion_waits_for_the_last_read()
     {
-        var channel = new SpscChannel<int>(4);
+        var channel = SpscChannel.CreateBounded<int>(4);
         channel.Writer.TryWrite(1);
         channel.Writer.TryWrite(2);
         Assert.True(channel.Writer.TryComplete());
@@ -70,7 +69,7 @@ public class SpscChannelTests
     [Fact]
     public async Task Completing_an_empty_channel_completes_the_reader_at_once()
     {
-        var channel = new SpscChannel<string>(1);
+        var channel = SpscChannel.CreateBounded<string>(1);
         Task<bool> waiting = channel.Reader.WaitToReadAsync().AsTask();
         Assert.False(waiting.IsCompleted);
         channel.Writer.Complete();
@@ -81,7 +80,7 @@ public class SpscChannelTests
     [Fact]
     public async Task A_completion_error_surfaces_as_channels_do()
     {
-        var channel = new SpscChannel<int>(2);
+        var channel = SpscChannel.CreateBounded<int>(2);
         var error = new FormatException("producer failed");
         channel.Writer.TryWrite(1);
         Assert.True(channel.Writer.TryComplete(error));
@@ -100,7 +99,7 @@ public class SpscChannelTests
     [Fact]
     public async Task A_cancellation_error_cancels_the_completion()
     {
-        var channel = new SpscChannel<int>(2);
+        var channel = SpscChannel.CreateBounded<int>(2);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         channel.Writer.Complete(new OperationCanceledException(cts.Token));
@@ -113,7 +112,7 @@ public class SpscChannelTests
     [Fact]
     public async Task A_pending_read_is_released_by_completion_with_an_error()
     {
-        var channel = new SpscChannel<int>(2);
+        var channel = SpscChannel.CreateBounded<int>(2);
         Task<int> read = channel.Reader.ReadAsync().AsTask();
         Assert.False(read.IsCompleted);
         var error = new InvalidTimeZoneException();
@@ -125,7 +124,7 @@ public class SpscChannelTests
     [Fact]
     public async Task Cancelling_a_pending_read_loses_no_item()
     {
-        var channel = new SpscChannel<int>(2);
+        var channel = SpscChannel.CreateBounded<int>(2);
         using var cts = new CancellationTokenSource();
         Task<int> read = channel.Reader.ReadAsync(cts.Token).AsTask();
         cts.Cancel();
@@ -138,7 +137,7 @@ public class SpscChannelTests
     public async Task ReadAllAsync_moves_a_million_items_between_two_flows()
     {
         const int count = 1_000_000;
-        var channel = new SpscChannel<int>(256);
+        var channel = SpscChannel.CreateBounded<int>(256);
         Task producer = Task.Run(async () =>
         {
             for (int i = 0; i < count; i++)
@@ -169,7 +168,7 @@ public class SpscChannelTests
         // of the two sees "completed and empty" completes Reader.Completion. Many short races.
         for (int round = 0; round < 1_000; round++)
         {
-            var channel = new SpscChannel<int>(1);
+            var channel = SpscChannel.CreateBounded<int>(1);
             TwoThreads.Run(
                 () =>
                 {
