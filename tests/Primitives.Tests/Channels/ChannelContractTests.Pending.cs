@@ -104,18 +104,18 @@ public abstract partial class ChannelContractTests
         Channel<int> channel = CreateChannel<int>();
         ValueTask<int> read = channel.Reader.ReadAsync();
         Assert.False(read.IsCompleted);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Task.Run(() => read.GetAwaiter().GetResult()).WaitAsync(HangGuard)); // a blocking GetResult times out here
-        Assert.Throws<InvalidOperationException>(() => read.Result);
+        await AssertThrowsWithoutBlocking(() => read.GetAwaiter().GetResult());
+        await AssertThrowsWithoutBlocking(() => _ = read.Result);
         Assert.False(read.IsCompleted); // the operation is unchanged: it may still be awaited
         channel.Writer.Complete();
-        Assert.Throws<ChannelClosedException>(() => read.AsTask().WaitAsync(HangGuard).GetAwaiter().GetResult());
+        await Assert.ThrowsAsync<ChannelClosedException>(() => read.AsTask().WaitAsync(HangGuard));
 
         Channel<int> other = CreateChannel<int>();
         ValueTask<bool> wait = other.Reader.WaitToReadAsync();
         Assert.False(wait.IsCompleted);
-        Assert.Throws<InvalidOperationException>(() => wait.GetAwaiter().GetResult());
+        await AssertThrowsWithoutBlocking(() => wait.GetAwaiter().GetResult());
         Assert.True(other.Writer.TryWrite(1));
-        Assert.True(wait.AsTask().WaitAsync(HangGuard).GetAwaiter().GetResult());
+        Assert.True(await wait.AsTask().WaitAsync(HangGuard));
     }
 
     public static TheoryData<bool, bool?> ContinuationKinds => new()
@@ -160,6 +160,11 @@ public abstract partial class ChannelContractTests
         register(flowContext);
         Assert.Throws<InvalidOperationException>(() => register(flowContext));
     }
+
+    /// <summary>Checks that <paramref name="getResult"/> throws <see cref="InvalidOperationException"/>. It runs on a
+    /// pool thread, so that a GetResult that blocks fails the test after <see cref="HangGuard"/> instead of hanging it.</summary>
+    protected static Task AssertThrowsWithoutBlocking(Action getResult) =>
+        Assert.ThrowsAsync<InvalidOperationException>(() => Task.Run(getResult).WaitAsync(HangGuard));
 
     /// <summary>Checks that <paramref name="task"/> ends cancelled with <paramref name="token"/>.</summary>
     protected static async Task AssertCanceled(Task task, CancellationToken token)
