@@ -11,19 +11,23 @@ namespace Primitives.RingBuffers;
 /// behind every <see cref="SpscChannel"/> factory method. Design note, contract and deviations: docs/channels.md.
 /// </summary>
 /// <typeparam name="T">The type of the items.</typeparam>
+/// <typeparam name="TBuffer">A struct that forwards to the buffer (<see cref="RingBufferAccess{T}"/>): a value type, so
+/// that the JIT compiles this class for each buffer and calls the buffer directly; through the interface, or a class
+/// type argument (shared generic code), every item paid an interface call.</typeparam>
 /// <remarks>Thread safety: one writer operation at a time (completion included), one reader operation at a time;
 /// <c>Reader.Count</c> and <c>Reader.Completion</c> from any thread.</remarks>
-internal sealed class SpscBufferChannel<T> : Channel<T>
+internal sealed class SpscBufferChannel<T, TBuffer> : Channel<T>
+    where TBuffer : struct, ISpscBuffer<T>
 {
     /// <summary>Stands for "completed without an error" in <see cref="_doneWriting"/>; never thrown.</summary>
     private static readonly Exception s_doneWritingSentinel = new ChannelClosedException();
 
-    private readonly ISpscBuffer<T> _buffer;
+    private readonly TBuffer _buffer;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _doneWriting;
 
     /// <summary>Creates a channel over <paramref name="buffer"/>, which no one else uses.</summary>
-    internal SpscBufferChannel(ISpscBuffer<T> buffer)
+    internal SpscBufferChannel(TBuffer buffer)
     {
         _buffer = buffer;
         Reader = new SpscChannelReader(this);
@@ -104,9 +108,9 @@ internal sealed class SpscBufferChannel<T> : Channel<T>
             : new ChannelClosedException();
     }
 
-    private sealed class SpscChannelReader(SpscBufferChannel<T> parent) : ChannelReader<T>
+    private sealed class SpscChannelReader(SpscBufferChannel<T, TBuffer> parent) : ChannelReader<T>
     {
-        private readonly ISpscBuffer<T> _buffer = parent._buffer;
+        private readonly TBuffer _buffer = parent._buffer;
         private readonly ChannelOperation<bool> _waitOperation = new();
         private readonly ChannelOperation<T> _readOperation = new();
 
@@ -197,9 +201,9 @@ internal sealed class SpscBufferChannel<T> : Channel<T>
         }
     }
 
-    private sealed class SpscChannelWriter(SpscBufferChannel<T> parent) : ChannelWriter<T>
+    private sealed class SpscChannelWriter(SpscBufferChannel<T, TBuffer> parent) : ChannelWriter<T>
     {
-        private readonly ISpscBuffer<T> _buffer = parent._buffer;
+        private readonly TBuffer _buffer = parent._buffer;
         private readonly ChannelOperation<bool> _waitOperation = new();
         private readonly ChannelOperation _writeOperation = new();
 

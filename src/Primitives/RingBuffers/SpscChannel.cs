@@ -41,9 +41,10 @@ public static class SpscChannel
             ThrowHelper.ThrowArgumentOutOfRangeException(nameof(capacity), capacity, $"The capacity must be 1 to {SpscRingBuffer<T>.MaxCapacity}.");
         }
 
-        return new SpscBufferChannel<T>(new SpscRingBuffer<T>(capacity));
+        return new SpscBufferChannel<T, RingBufferAccess<T>>(new RingBufferAccess<T>(new SpscRingBuffer<T>(capacity)));
     }
 
-    // --- CreateUnbounded<T>() goes here: new SpscBufferChannel<T>(new SpscQueue<T>()), the same adapter over the
-    // unbounded buffer (docs/channels.md, "Adding a buffer"). ---
+    // --- CreateUnbounded<T>() goes here: new SpscBufferChannel<T, QueueAccess<T>>(new QueueAccess<T>(new SpscQueue<T>())),
+    // the same adapter over the unbounded buffer, with QueueAccess<T> next to RingBufferAccess<T>
+    // (docs/channels.md, "Adding a buffer"). ---
 }
