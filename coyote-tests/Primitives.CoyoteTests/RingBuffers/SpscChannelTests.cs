@@ -9,7 +9,7 @@ using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
 namespace Primitives.CoyoteTests.RingBuffers;
 
 /// <summary>
-/// Systematic tests of <see cref="SpscChannel{T}"/>, the <see cref="Channel{T}"/> over a ring: the contract of a
+/// Systematic tests of <see cref="SpscChannel.CreateBounded{T}(int)"/>, the <see cref="Channel{T}"/> over a ring: the contract of a
 /// bounded single-reader, single-writer channel, under a concurrent reader and writer and the writer's completion.
 /// </summary>
 /// <remarks>
@@ -72,9 +72,95 @@ public sealed class SpscChannelTests(ITestOutputHelper output)
     public void Dropped_writer_error_is_found()
         => _coyote.ExpectFault(FaultId.ChannelCompletionErrorDropped, () => Body(1, ReaderKind.ReadAll, new InvalidDataException("the writer failed")), "channel broken");
 
+    [Fact]
+    [SeededFault(FaultId.ChannelOperationContinuationDroppedWhenCompleted)]
+    public void Continuation_dropped_when_the_operation_completed_first_is_found()
+        => _coyote.ExpectFault(FaultId.ChannelOperationContinuationDroppedWhenCompleted, () => Body(1, ReaderKind.ReadExactly, error: null), "Deadlock");
+
+    // Invariant: GetResult on a parked ReadAsync throws InvalidOperationException at once (it never blocks) and leaves
+    // the operation usable: awaited afterwards, it still delivers the item the writer writes next, whichever of the
+    // write and the await's registration comes first; the next parked read reuses the operation and works too.
+    [Fact]
+    public void Premature_GetResult_throws_and_the_read_still_completes()
+        => _coyote.Run(PrematureResultBody);
+
+    [Fact]
+    [SeededFault(FaultId.ChannelOperationResultBeforeCompletion)]
+    public void Premature_GetResult_that_blocks_is_found()
+        => _coyote.ExpectFault(FaultId.ChannelOperationResultBeforeCompletion, PrematureResultBody, "Deadlock");
+
+    // Deviation (docs/channels.md): completing the writer is a writer operation. Completed from another flow while a
+    // TryWrite is under way, the write can land after Reader.Completion completed: the reader then reads an item from a
+    // channel that says it is done. Coyote must find that interleaving, so that the documented rule stays necessary.
+    [Fact]
+    public void Deviation_completing_concurrently_with_a_write_is_found()
+        => _coyote.ExpectBug(CompleteDuringWriteBody, "item after Completion");
+
+    private static async Task PrematureResultBody()
+    {
+        Channel<int> channel = SpscChannel.CreateBounded<int>(1);
+        var checkedEarly = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task writing = CoyoteAssert.Run("writer", async () =>
+        {
+            for (int item = 1; item <= 2; item++)
+            {
+                await checkedEarly.Task; // the reader's first ReadAsync is parked and was checked
+                await channel.Writer.WriteAsync(item);
+            }
+        });
+
+        Task reading = CoyoteAssert.Run("reader", async () =>
+        {
+            for (int expected = 1; expected <= 2; expected++)
+            {
+                ValueTask<int> read = channel.Reader.ReadAsync();
+                if (expected == 1)
+                {
+                    CheckPrematureResult(read);
+                    checkedEarly.SetResult();
+                }
+
+                int item = await read;
+                CoyoteAssert.True(item == expected, $"channel broken: read {item} where {expected} was due");
+            }
+        });
+
+        await Task.WhenAll(new[] { writing, reading });
+    }
+
+    /// <summary>Checks that a parked read is pending and that its GetResult throws at once.</summary>
+    /// <remarks>A method of its own: with the ValueTask captured in a lambda, the rewritten test is invalid IL.</remarks>
+    private static void CheckPrematureResult(ValueTask<int> read)
+    {
+        CoyoteAssert.True(!read.IsCompleted, "channel broken: ReadAsync completed on an empty channel");
+        bool threw = false;
+        try
+        {
+            read.GetAwaiter().GetResult();
+        }
+        catch (InvalidOperationException)
+        {
+            threw = true;
+        }
+
+        CoyoteAssert.True(threw, "channel broken: GetResult on a parked ReadAsync did not throw InvalidOperationException");
+    }
+
+    private static async Task CompleteDuringWriteBody()
+    {
+        Channel<int> channel = SpscChannel.CreateBounded<int>(1);
+        Task writing = CoyoteAssert.Run("writer", () => { channel.Writer.TryWrite(1); }); // fails once the other flow completed
+        Task completing = CoyoteAssert.Run("completer", () => channel.Writer.Complete());
+        await Task.WhenAll(new[] { writing, completing });
+
+        bool doneBefore = channel.Reader.Completion.IsCompleted;
+        bool read = channel.Reader.TryRead(out _);
+        CoyoteAssert.True(!(doneBefore && read), "channel broken: read an item after Completion completed");
+    }
+
     private static async Task Body(int capacity, ReaderKind kind, Exception? error)
     {
-        var channel = new SpscChannel<int>(capacity);
+        var channel = SpscChannel.CreateBounded<int>(capacity);
         ChannelWriter<int> writer = channel.Writer;
         ChannelReader<int> reader = channel.Reader;
         int items = capacity + ExtraItems;

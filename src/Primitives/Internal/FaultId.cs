@@ -48,6 +48,12 @@ internal enum FaultId
     /// <summary>The writer's completion does not check whether the reader already drained the ring: Completion never completes (lost completion).</summary>
     ChannelCompleteWithoutDrainCheck,
 
+    /// <summary>A continuation registered on a parked operation after its inner task finished never runs (lost continuation).</summary>
+    ChannelOperationContinuationDroppedWhenCompleted,
+
+    /// <summary>GetResult on a parked operation that has not completed blocks until it does instead of throwing (premature GetResult blocks).</summary>
+    ChannelOperationResultBeforeCompletion,
+
     // --- Internal/WaitGate ---
 
     /// <summary>The waiter re-checks the condition before announcing itself (lost wake-up).</summary>

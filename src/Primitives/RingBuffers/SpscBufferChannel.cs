@@ -1,0 +1,283 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Threading.Channels;
+#if PRIMITIVES_FAULTS
+using Primitives.Internal;
+#endif
+
+namespace Primitives.RingBuffers;
+
+/// <summary>
+/// A <see cref="Channel{T}"/> for one writer and one reader over any <see cref="ISpscBuffer{T}"/>: the one adapter
+/// behind every <see cref="SpscChannel"/> factory method. Design note, contract and deviations: docs/channels.md.
+/// </summary>
+/// <typeparam name="T">The type of the items.</typeparam>
+/// <typeparam name="TBuffer">A struct that forwards to the buffer (<see cref="RingBufferAccess{T}"/>): a value type, so
+/// that the JIT compiles this class for each buffer and calls the buffer directly; through the interface, or a class
+/// type argument (shared generic code), every item paid an interface call.</typeparam>
+/// <remarks>Thread safety: one writer operation at a time (completion included), one reader operation at a time;
+/// <c>Reader.Count</c> and <c>Reader.Completion</c> from any thread.</remarks>
+internal sealed class SpscBufferChannel<T, TBuffer> : Channel<T>
+    where TBuffer : struct, ISpscBuffer<T>
+{
+    /// <summary>Stands for "completed without an error" in <see cref="_doneWriting"/>; never thrown.</summary>
+    private static readonly Exception s_doneWritingSentinel = new ChannelClosedException();
+
+    private readonly TBuffer _buffer;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Exception? _doneWriting;
+
+    /// <summary>Creates a channel over <paramref name="buffer"/>, which no one else uses.</summary>
+    internal SpscBufferChannel(TBuffer buffer)
+    {
+        _buffer = buffer;
+        Reader = new SpscChannelReader(this);
+        Writer = new SpscChannelWriter(this);
+    }
+
+    /// <summary>The writer's completion: null while it may still write.</summary>
+    private Exception? DoneWriting => Volatile.Read(ref _doneWriting); // acquire: pairs with the CompareExchange in TryComplete
+
+    private bool TryComplete(Exception? error)
+    {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ChannelCompletionErrorDropped))
+        {
+            error = null; // SEEDED FAULT: the writer's error is dropped: the reader sees a clean end
+        }
+#endif
+        if (Interlocked.CompareExchange(ref _doneWriting, error ?? s_doneWritingSentinel, null) is not null) // full fence; pairs with the acquire in DoneWriting
+        {
+            return false;
+        }
+
+        _buffer.Complete(); // after _doneWriting: a reader that sees the buffer completed sees the error
+        Interlocked.MemoryBarrierProcessWide(); // pairs with the reader's release of its index + acquire of the completed flag (design note)
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ChannelCompleteWithoutDrainCheck))
+        {
+            return true; // SEEDED FAULT: a reader that read the last item before this completion never completes Completion
+        }
+#endif
+        CompleteReaderIfDrained();
+        return true;
+    }
+
+    /// <summary>Completes Reader.Completion if the writer has completed and no item is left. Any thread.</summary>
+    private void CompleteReaderIfDrained()
+    {
+        Exception? error = DoneWriting;
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ChannelCompletionBeforeDrained) && error is not null)
+        {
+            _completion.TrySetResult(); // SEEDED FAULT: Completion ends while items remain to be read
+            return;
+        }
+#endif
+        if (error is null || !_buffer.IsEmpty) // IsEmpty: acquire loads of both indices
+        {
+            return;
+        }
+
+        if (error is OperationCanceledException canceled)
+        {
+            _completion.TrySetCanceled(canceled.CancellationToken);
+        }
+        else if (error != s_doneWritingSentinel)
+        {
+            _completion.TrySetException(error);
+        }
+        else
+        {
+            _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>The result of a wait that found the channel completed: false, or the writer's error.</summary>
+    private ValueTask<bool> CompletedWaitResult()
+    {
+        Exception error = DoneWriting!;
+        return error == s_doneWritingSentinel ? new ValueTask<bool>(false) : ValueTask.FromException<bool>(error);
+    }
+
+    /// <summary>What a read or write of a completed channel throws: ChannelClosedException, or the cancellation.</summary>
+    private Exception CreateClosedException()
+    {
+        Exception error = DoneWriting!;
+        return error is OperationCanceledException ? error
+            : error != s_doneWritingSentinel ? new ChannelClosedException(error)
+            : new ChannelClosedException();
+    }
+
+    private sealed class SpscChannelReader(SpscBufferChannel<T, TBuffer> parent) : ChannelReader<T>
+    {
+        private readonly TBuffer _buffer = parent._buffer;
+        private readonly ChannelOperation<bool> _waitOperation = new();
+        private readonly ChannelOperation<T> _readOperation = new();
+
+        public override Task Completion => parent._completion.Task;
+
+        public override bool CanCount => true;
+
+        public override int Count => _buffer.Count;
+
+        public override bool CanPeek => true;
+
+        public override bool TryPeek([MaybeNullWhen(false)] out T item) => _buffer.TryPeek(out item);
+
+        public override bool TryRead([MaybeNullWhen(false)] out T item)
+        {
+            if (!_buffer.TryRead(out item))
+            {
+                return false;
+            }
+
+            if (_buffer.IsCompleted) // acquire, after TryRead's release of the read index: see the design note
+            {
+                parent.CompleteReaderIfDrained();
+            }
+
+            return true;
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+        {
+            ValueTask<bool> wait = _buffer.WaitToReadAsync(cancellationToken); // spins briefly before it parks
+            if (!wait.IsCompletedSuccessfully)
+            {
+                return ChannelOperation<bool>.Park(_waitOperation, WaitToReadAsyncSlow(wait));
+            }
+
+            return wait.Result ? new ValueTask<bool>(true) : Drained();
+        }
+
+        public override ValueTask<T> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<T>(cancellationToken);
+            }
+
+            if (TryRead(out T? item))
+            {
+                return new ValueTask<T>(item);
+            }
+
+            // The first wait runs here, so that an item that arrives during the buffer's spin costs no task.
+            ValueTask<bool> wait = _buffer.WaitToReadAsync(cancellationToken);
+            if (!wait.IsCompletedSuccessfully)
+            {
+                return ChannelOperation<T>.Park(_readOperation, ReadAsyncSlow(wait, cancellationToken));
+            }
+
+            bool readable = wait.Result;
+            return readable && TryRead(out item)
+                ? new ValueTask<T>(item)
+                : ChannelOperation<T>.Park(_readOperation, ReadAsyncSlow(new ValueTask<bool>(readable), cancellationToken));
+        }
+
+        private ValueTask<bool> Drained()
+        {
+            parent.CompleteReaderIfDrained();
+            return parent.CompletedWaitResult();
+        }
+
+        private async Task<bool> WaitToReadAsyncSlow(ValueTask<bool> wait) =>
+            await wait.ConfigureAwait(false) || await Drained().ConfigureAwait(false);
+
+        private async Task<T> ReadAsyncSlow(ValueTask<bool> wait, CancellationToken cancellationToken)
+        {
+            while (await wait.ConfigureAwait(false))
+            {
+                if (TryRead(out T? item))
+                {
+                    return item;
+                }
+
+                wait = _buffer.WaitToReadAsync(cancellationToken);
+            }
+
+            parent.CompleteReaderIfDrained();
+            throw parent.CreateClosedException();
+        }
+    }
+
+    private sealed class SpscChannelWriter(SpscBufferChannel<T, TBuffer> parent) : ChannelWriter<T>
+    {
+        private readonly TBuffer _buffer = parent._buffer;
+        private readonly ChannelOperation<bool> _waitOperation = new();
+        private readonly ChannelOperation _writeOperation = new();
+
+        public override bool TryComplete(Exception? error = null) => parent.TryComplete(error);
+
+        public override bool TryWrite(T item) => parent.DoneWriting is null && _buffer.TryEnqueue(item);
+
+        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            }
+
+            if (parent.DoneWriting is not null)
+            {
+                return parent.CompletedWaitResult();
+            }
+
+            ValueTask<bool> wait = _buffer.WaitToWriteAsync(cancellationToken); // spins briefly before it parks
+            if (!wait.IsCompletedSuccessfully)
+            {
+                return ChannelOperation<bool>.Park(_waitOperation, WaitToWriteAsyncSlow(wait));
+            }
+
+            return wait.Result ? new ValueTask<bool>(true) : parent.CompletedWaitResult();
+        }
+
+        public override ValueTask WriteAsync(T item, CancellationToken cancellationToken = default)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled(cancellationToken);
+            }
+
+            if (parent.DoneWriting is not null)
+            {
+                return ValueTask.FromException(parent.CreateClosedException());
+            }
+
+            if (_buffer.TryEnqueue(item))
+            {
+                return default;
+            }
+
+            // The first wait runs here, so that room that appears during the buffer's spin costs no task.
+            ValueTask<bool> wait = _buffer.WaitToWriteAsync(cancellationToken);
+            if (!wait.IsCompletedSuccessfully)
+            {
+                return ChannelOperation.Park(_writeOperation, WriteAsyncSlow(item, wait, cancellationToken));
+            }
+
+            bool writable = wait.Result;
+            return writable && _buffer.TryEnqueue(item)
+                ? default
+                : ChannelOperation.Park(_writeOperation, WriteAsyncSlow(item, new ValueTask<bool>(writable), cancellationToken));
+        }
+
+        private async Task<bool> WaitToWriteAsyncSlow(ValueTask<bool> wait) =>
+            await wait.ConfigureAwait(false) || await parent.CompletedWaitResult().ConfigureAwait(false);
+
+        private async Task WriteAsyncSlow(T item, ValueTask<bool> wait, CancellationToken cancellationToken)
+        {
+            while (await wait.ConfigureAwait(false))
+            {
+                if (_buffer.TryEnqueue(item))
+                {
+                    return;
+                }
+
+                wait = _buffer.WaitToWriteAsync(cancellationToken);
+            }
+
+            throw parent.CreateClosedException();
+        }
+    }
+}
