@@ -37,6 +37,15 @@ internal enum FaultId
     /// <summary>The async N-slot wait stores how many slots it needs only after the gate announced it and re-checked: the consumer compares against the previous wait's threshold (lost wake-up).</summary>
     RingAsyncSpaceNeededAfterAnnounce,
 
+    /// <summary>GetWriteSpan hands out slots up to the wrap point whether they are free or still hold unread items (overwrite).</summary>
+    RingWriteSpanPastFreeSpace,
+
+    /// <summary>AdvanceRead releases the head before clearing the slots: the clear may wipe items the producer has written since (lost item).</summary>
+    RingAdvanceReadClearsAfterRelease,
+
+    /// <summary>The producer wakes a parked consumer only when the items exceed what it waits for (lost wake-up).</summary>
+    RingNotifyDataOffByOne,
+
     // --- RingBuffers/SpscChannel ---
 
     /// <summary>Reader.Completion completes as soon as the writer completes, while items remain to be read (completion before items).</summary>

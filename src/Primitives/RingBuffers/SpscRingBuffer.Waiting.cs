@@ -22,8 +22,14 @@ public sealed partial class SpscRingBuffer<T>
     /// <summary>The producer's wait condition for one item: room for one, or completed.</summary>
     private static readonly Func<SpscRingBuffer<T>, bool> s_canWrite = static r => r.HasSpaceOrIsCompleted(1);
 
-    /// <summary>The consumer's wait condition: an item, or completed.</summary>
+    /// <summary>The consumer's wait condition for one item: an item, or completed.</summary>
     private static readonly Func<SpscRingBuffer<T>, bool> s_canRead = static r => r.HasItemOrIsCompleted();
+
+    /// <summary>The producer's wait condition for n free slots: the slots, or completed.</summary>
+    private static readonly Func<(SpscRingBuffer<T> Ring, int Needed), bool> s_canWriteMany = static s => s.Ring.HasSpaceOrIsCompleted(s.Needed);
+
+    /// <summary>The consumer's wait condition for n items: the items, or completed.</summary>
+    private static readonly Func<(SpscRingBuffer<T> Ring, int Needed), bool> s_canReadMany = static s => s.Ring.HasItemsOrIsCompleted(s.Needed);
 
     /// <summary>Writes <paramref name="item"/>, blocking while the ring is full: spins briefly, then parks.</summary>
     /// <param name="item">The item to write.</param>
@@ -45,7 +51,7 @@ public sealed partial class SpscRingBuffer<T>
     /// <param name="items">The items to write; at most <see cref="Capacity"/> of them.</param>
     /// <param name="cancellationToken">Cancels the wait; none of the items is then written.</param>
     /// <exception cref="ArgumentException"><paramref name="items"/> holds more than <see cref="Capacity"/>
-    /// items (split larger input, or loop over <see cref="TryWriteBatch"/> and <see cref="WaitToWrite"/>).</exception>
+    /// items (split larger input, or loop over <see cref="TryWriteBatch"/> and <see cref="WaitToWrite(CancellationToken)"/>).</exception>
     /// <exception cref="InvalidOperationException">The ring has been completed (before or during the wait); none is written.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled before the items could be written; none is written.</exception>
     /// <remarks>All or nothing: the batch is written whole or not at all. Thread safety: the producer only.</remarks>
@@ -72,6 +78,22 @@ public sealed partial class SpscRingBuffer<T>
     /// <remarks>Thread safety: the producer only (the room it reports stays until the producer writes).</remarks>
     public bool WaitToWrite(CancellationToken cancellationToken = default) => WaitForFreeSlots(1, cancellationToken);
 
+    /// <summary>Waits until at least <paramref name="freeSlots"/> slots are free, or the ring is completed: spins
+    /// briefly, then parks. A producer that waits for many slots at once is woken once they are free, not once per
+    /// read.</summary>
+    /// <param name="freeSlots">The free slots to wait for: 1 to <see cref="Capacity"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True when at least <paramref name="freeSlots"/> slots are free; false when the ring has been completed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="freeSlots"/> is not between 1 and <see cref="Capacity"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <remarks>The free slots may lie on both sides of the wrap point, so <see cref="GetWriteSpan"/> may then return
+    /// fewer of them: write those, advance, and ask again for the rest. Thread safety: the producer only.</remarks>
+    public bool WaitToWrite(int freeSlots, CancellationToken cancellationToken = default)
+    {
+        ThrowIfOutOfRange(freeSlots, nameof(freeSlots));
+        return WaitForFreeSlots(freeSlots, cancellationToken);
+    }
+
     /// <summary>
     /// Waits until at least <paramref name="freeSlots"/> slots are free, or the ring is completed: spins briefly,
     /// then parks. A producer that waits for a large part of the ring at once is woken once per refill, not once
@@ -84,6 +106,27 @@ public sealed partial class SpscRingBuffer<T>
         cancellationToken.ThrowIfCancellationRequested();
         WaitForSpace(freeSlots, cancellationToken);
         return !IsCompleted;
+    }
+
+    /// <summary>The asynchronous <see cref="WaitToWrite(int, CancellationToken)"/>: completes when at least
+    /// <paramref name="freeSlots"/> slots are free, or the ring is completed, without blocking a thread.</summary>
+    /// <param name="freeSlots">The free slots to wait for: 1 to <see cref="Capacity"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True when at least <paramref name="freeSlots"/> slots are free; false when the ring has been completed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="freeSlots"/> is not between 1 and <see cref="Capacity"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first (the task is cancelled).</exception>
+    /// <remarks>Thread safety: the producer only.</remarks>
+    public ValueTask<bool> WaitToWriteAsync(int freeSlots, CancellationToken cancellationToken = default)
+    {
+        ThrowIfOutOfRange(freeSlots, nameof(freeSlots));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        return WaitGate.SpinUntil(s_canWriteMany, (this, freeSlots))
+            ? new ValueTask<bool>(!IsCompleted)
+            : WaitToWriteAsyncSlow(freeSlots, cancellationToken);
     }
 
     /// <summary>
@@ -114,7 +157,7 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return SpinBeforeParking(s_canWrite) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(cancellationToken);
+        return SpinBeforeParking(s_canWrite) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(1, cancellationToken);
     }
 
     /// <summary>Writes <paramref name="item"/>, waiting asynchronously while the ring is full.</summary>
@@ -150,8 +193,49 @@ public sealed partial class SpscRingBuffer<T>
     public bool WaitToRead(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _dataAvailable.Wait(s_canRead, this, cancellationToken);
+        WaitForData(1, cancellationToken);
         return HasItem();
+    }
+
+    /// <summary>Waits until at least <paramref name="items"/> items can be read, or the ring is completed: spins
+    /// briefly, then parks. A consumer that waits for many items at once is woken once they are there, not once per
+    /// write.</summary>
+    /// <param name="items">The items to wait for: 1 to <see cref="Capacity"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True when at least <paramref name="items"/> items can be read, or when the ring has been completed
+    /// and some (possibly fewer) items remain; false when the ring has been completed and every item has been read.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="items"/> is not between 1 and <see cref="Capacity"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <remarks>The items may lie on both sides of the wrap point, so <see cref="GetReadSpan"/> may then return fewer
+    /// of them: read those, advance, and ask again for the rest. Thread safety: the consumer only.</remarks>
+    public bool WaitToRead(int items, CancellationToken cancellationToken = default)
+    {
+        ThrowIfOutOfRange(items, nameof(items));
+        cancellationToken.ThrowIfCancellationRequested();
+        WaitForData(items, cancellationToken);
+        return HasItem();
+    }
+
+    /// <summary>The asynchronous <see cref="WaitToRead(int, CancellationToken)"/>: completes when at least
+    /// <paramref name="items"/> items can be read, or the ring is completed, without blocking a thread.</summary>
+    /// <param name="items">The items to wait for: 1 to <see cref="Capacity"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>As <see cref="WaitToRead(int, CancellationToken)"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="items"/> is not between 1 and <see cref="Capacity"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first (the task is cancelled).</exception>
+    /// <remarks>Thread safety: the consumer only.</remarks>
+    public ValueTask<bool> WaitToReadAsync(int items, CancellationToken cancellationToken = default)
+    {
+        ThrowIfOutOfRange(items, nameof(items));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        SetDataNeeded(items);
+        return WaitGate.SpinUntil(s_canReadMany, (this, items))
+            ? new ValueTask<bool>(HasItem())
+            : WaitToReadAsyncSlow(items, cancellationToken);
     }
 
     /// <summary>Completes when the ring holds an item, or is completed and drained, without blocking a thread.</summary>
@@ -166,7 +250,8 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return SpinBeforeParking(s_canRead) ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(cancellationToken);
+        SetDataNeeded(1);
+        return SpinBeforeParking(s_canRead) ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(1, cancellationToken);
     }
 
     /// <summary>Reads the oldest item, blocking while the ring is empty: spins briefly, then parks.</summary>
@@ -195,6 +280,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         // After the spin, a completed and drained ring goes to the slow path, which faults the task.
+        SetDataNeeded(1);
         return TryRead(out T? item) || (SpinBeforeParking(s_canRead) && TryRead(out item))
             ? new ValueTask<T>(item)
             : ReadAsyncSlow(cancellationToken);
@@ -203,8 +289,8 @@ public sealed partial class SpscRingBuffer<T>
     /// <summary>Producer: parks until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
     private void WaitForSpace(int needed, CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _spaceNeeded, needed); // release: read by the consumer in NotifySpace after it sees this producer announced (the gate's announce follows this store)
-        _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
+        Volatile.Write(ref _indices.SpaceNeeded, needed); // release: read by the consumer in NotifySpace after it sees this producer announced (the gate's announce follows this store)
+        _spaceAvailable.Wait(s_canWriteMany, (this, needed), cancellationToken);
     }
 
     /// <summary>Producer: the asynchronous wait until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
@@ -213,18 +299,18 @@ public sealed partial class SpscRingBuffer<T>
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.RingAsyncSpaceNeededAfterAnnounce))
         {
-            ValueTask parked = _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
-            Volatile.Write(ref _spaceNeeded, needed); // SEEDED FAULT: stored after the gate announced the wait and re-checked
+            ValueTask parked = _spaceAvailable.WaitAsync(s_canWriteMany, (this, needed), cancellationToken);
+            Volatile.Write(ref _indices.SpaceNeeded, needed); // SEEDED FAULT: stored after the gate announced the wait and re-checked
             return parked;
         }
 #endif
-        Volatile.Write(ref _spaceNeeded, needed); // release: see WaitForSpace
-        return _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
+        Volatile.Write(ref _indices.SpaceNeeded, needed); // release: see WaitForSpace
+        return _spaceAvailable.WaitAsync(s_canWriteMany, (this, needed), cancellationToken);
     }
 
     /// <summary>
     /// Consumer, after releasing Head up to <paramref name="head"/>: wakes the producer if it is parked and the
-    /// space it waits for is now free. No wake-up is lost: the producer stores _spaceNeeded before it announces
+    /// space it waits for is now free. No wake-up is lost: the producer stores SpaceNeeded before it announces
     /// itself and re-checks the space after (WaitGate's handshake); free space only grows through this
     /// thread's reads, each followed by this check, and an empty ring has every slot free.
     /// </summary>
@@ -238,9 +324,68 @@ public sealed partial class SpscRingBuffer<T>
         }
 #endif
         if (_spaceAvailable.HasWaiters
-            && _capacity - (Volatile.Read(ref _indices.Tail) - head) >= Volatile.Read(ref _spaceNeeded)) // acquire Tail: the producer's latest; acquire _spaceNeeded: pairs with the release in WaitForSpace
+            && _capacity - (Volatile.Read(ref _indices.Tail) - head) >= Volatile.Read(ref _indices.SpaceNeeded)) // acquire Tail: the producer's latest; acquire SpaceNeeded: pairs with the release in WaitForSpace
         {
             _spaceAvailable.NotifyAll();
+        }
+    }
+
+    /// <summary>
+    /// Producer, after releasing Tail up to <paramref name="tail"/>: wakes the consumer if it is parked and the
+    /// items it waits for are now there. No wake-up is lost, by the argument of <see cref="NotifySpace"/> with the
+    /// roles swapped: the consumer stores DataNeeded before it announces itself and re-checks after; the items
+    /// only grow through this thread's writes, each followed by this check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NotifyData(long tail)
+    {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingNotifyDataOffByOne))
+        {
+            tail--; // SEEDED FAULT: one item less counted: wakes only when the items exceed the need (> for >=)
+        }
+#endif
+        if (_dataAvailable.HasWaiters
+            && tail - Volatile.Read(ref _indices.Head) >= Volatile.Read(ref _indices.DataNeeded)) // acquire Head: the parked consumer's; acquire DataNeeded: pairs with the release in SetDataNeeded
+        {
+            _dataAvailable.NotifyAll();
+        }
+    }
+
+    /// <summary>Consumer, before any wait: how many items the wait needs, for <see cref="NotifyData"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SetDataNeeded(int needed)
+    {
+        if (_indices.DataNeeded != needed) // plain: the consumer's own field
+        {
+            Volatile.Write(ref _indices.DataNeeded, needed); // release: read by the producer in NotifyData after it sees this consumer announced (the gate's announce follows this store)
+        }
+    }
+
+    /// <summary>Consumer: parks until <paramref name="needed"/> items are there, or the ring is completed.</summary>
+    private void WaitForData(int needed, CancellationToken cancellationToken)
+    {
+        SetDataNeeded(needed);
+        if (needed == 1)
+        {
+            _dataAvailable.Wait(s_canRead, this, cancellationToken);
+        }
+        else
+        {
+            _dataAvailable.Wait(s_canReadMany, (this, needed), cancellationToken);
+        }
+    }
+
+    /// <summary>Consumer's wait condition: <paramref name="needed"/> items are there, or the ring is completed.</summary>
+    private bool HasItemsOrIsCompleted(int needed) =>
+        Volatile.Read(ref _indices.Tail) - _indices.Head >= needed // acquire Tail: pairs with the producer's release; plain Head: the consumer's own
+        || IsCompleted;
+
+    private void ThrowIfOutOfRange(int count, string paramName)
+    {
+        if (count < 1 || count > _capacity)
+        {
+            ThrowHelper.ThrowArgumentOutOfRangeException(paramName, count, $"Must be between 1 and the capacity {_capacity}.");
         }
     }
 
@@ -285,7 +430,7 @@ public sealed partial class SpscRingBuffer<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private T ReadSlow(CancellationToken cancellationToken)
     {
-        _dataAvailable.Wait(s_canRead, this, cancellationToken);
+        WaitForData(1, cancellationToken);
         if (TryRead(out T? item))
         {
             return item;
@@ -295,9 +440,9 @@ public sealed partial class SpscRingBuffer<T>
         return ThrowHelper.ThrowInvalidOperationException<T>(DrainedMessage);
     }
 
-    private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
+    private async ValueTask<bool> WaitToWriteAsyncSlow(int freeSlots, CancellationToken cancellationToken)
     {
-        await WaitForSpaceAsync(1, cancellationToken).ConfigureAwait(false);
+        await WaitForSpaceAsync(freeSlots, cancellationToken).ConfigureAwait(false);
         return !IsCompleted;
     }
 
@@ -310,9 +455,9 @@ public sealed partial class SpscRingBuffer<T>
         while (!TryWrite(item)); // throws (faulting the task) once completed
     }
 
-    private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
+    private async ValueTask<bool> WaitToReadAsyncSlow(int items, CancellationToken cancellationToken)
     {
-        await _dataAvailable.WaitAsync(s_canRead, this, cancellationToken).ConfigureAwait(false);
+        await _dataAvailable.WaitAsync(s_canReadMany, (this, items), cancellationToken).ConfigureAwait(false);
         return HasItem();
     }
 
