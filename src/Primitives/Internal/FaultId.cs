@@ -46,6 +46,17 @@ internal enum FaultId
     /// <summary>The producer wakes a parked consumer only when the items exceed what it waits for (lost wake-up).</summary>
     RingNotifyDataOffByOne,
 
+    // --- RingBuffers/SpscQueue ---
+
+    /// <summary>The producer publishes the first item of a new segment before linking the segment: the consumer finds no successor (lost item).</summary>
+    QueuePublishBeforeLink,
+
+    /// <summary>The consumer hands its segment to the producer as the spare before reading the segment's last slot (overwrite).</summary>
+    QueueSpareBeforeLastRead,
+
+    /// <summary>The first item of a new segment is published without waking a parked consumer (lost wake-up).</summary>
+    QueueNoWakeOnNewSegment,
+
     // --- RingBuffers/SpscChannel ---
 
     /// <summary>Reader.Completion completes as soon as the writer completes, while items remain to be read (completion before items).</summary>

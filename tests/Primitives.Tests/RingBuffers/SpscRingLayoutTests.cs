@@ -37,6 +37,14 @@ public class SpscRingLayoutTests
     public void The_ring_keeps_every_index_inside_one_mutable_padded_field() =>
         AssertIndicesInOnePaddedField(typeof(SpscRingBuffer<int>), typeof(SpscRingIndices));
 
+    [Fact]
+    public void The_queue_groups_are_a_full_block_apart_and_a_full_block_from_the_edges() =>
+        AssertPadded<SpscQueueIndices>(["Tail", "TailIndex"], ["Head", "CachedTail", "ReadStart", "ReadEnd", "HeadIndex", "DataNeeded"]);
+
+    [Fact]
+    public void The_queue_keeps_every_index_inside_one_mutable_padded_field() =>
+        AssertIndicesInOnePaddedField(typeof(SpscQueue<int>), typeof(SpscQueueIndices));
+
     internal static int Offset<TStruct>(string field) => (int)Marshal.OffsetOf<TStruct>(field);
 
     /// <summary>Each group is contiguous, starts a block after the struct's start, ends a block before its end, and
