@@ -51,8 +51,8 @@ internal enum FaultId
     /// <summary>The producer publishes the first item of a new segment before linking the segment: the consumer finds no successor (lost item).</summary>
     QueuePublishBeforeLink,
 
-    /// <summary>The consumer hands its segment to the producer as the spare before reading the segment's last slot (overwrite).</summary>
-    QueueSpareBeforeLastRead,
+    /// <summary>The consumer hands the producer the segment it moves to, not the drained one it left: the producer reuses a segment with unread items (overwrite).</summary>
+    QueueSpareIsNextSegment,
 
     /// <summary>The first item of a new segment is published without waking a parked consumer (lost wake-up).</summary>
     QueueNoWakeOnNewSegment,

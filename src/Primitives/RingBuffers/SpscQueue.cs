@@ -222,12 +222,6 @@ public sealed partial class SpscQueue<T> : ISpscBuffer<T>
         }
 
         ref T slot = ref NextSlot(out int index);
-#if PRIMITIVES_FAULTS
-        if (Fault.Is(FaultId.QueueSpareBeforeLastRead) && index == _headSegment.Length - 1)
-        {
-            Volatile.Write(ref _spare, _headSegment); // SEEDED FAULT: hands the segment to the producer before reading its last slot
-        }
-#endif
         item = slot; // plain: the slot is the consumer's between the acquire of Tail and the release below
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
@@ -442,6 +436,12 @@ public sealed partial class SpscQueue<T> : ISpscBuffer<T>
         _headSegment = next!; // plain: consumer-private
         _indices.HeadIndex = 0; // plain: consumer-private
         drained.Next = null; // plain: the consumer owns the segment it left until the release below
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.QueueSpareIsNextSegment))
+        {
+            drained = next; // SEEDED FAULT: hands over the segment it moves to, not the one it left
+        }
+#endif
         Volatile.Write(ref _spare, drained); // release: every load and clear of its slots, and the reset above, happen first; pairs with the producer's Interlocked.Exchange in AddSegment
         return next!;
     }
