@@ -46,7 +46,11 @@ public sealed partial class SpscQueue<T>
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(items, 1);
         cancellationToken.ThrowIfCancellationRequested();
-        WaitForData(items, cancellationToken);
+        if (!HasItemsOrIsCompleted(items))
+        {
+            WaitForData(items, cancellationToken);
+        }
+
         return HasItem();
     }
 
@@ -216,14 +220,17 @@ public sealed partial class SpscQueue<T>
 
     /// <summary>Consumer's wait condition: <paramref name="needed"/> items are there, or the queue is completed.</summary>
     private bool HasItemsOrIsCompleted(int needed) =>
-        Volatile.Read(ref _indices.Tail) - _indices.Head >= needed // acquire Tail: pairs with the producer's release; plain Head: the consumer's own
+        _indices.CachedTail - _indices.Head >= needed // plain: both are the consumer's own
+        || RefreshTail(_indices.Head) >= needed // acquire of Tail, kept in the cache
         || IsCompleted;
 
     /// <summary>Consumer: whether an item is available. Read after <see cref="IsCompleted"/> it is final (ordering 3
-    /// of SpscRingBuffer's design note).</summary>
-    private bool HasItem() =>
-        _indices.CachedTail != _indices.Head // plain: both are the consumer's own
-        || Volatile.Read(ref _indices.Tail) != _indices.Head; // acquire: pairs with the producer's release of Tail; plain Head: the consumer's own
+    /// of SpscRingBuffer's design note); a re-read Tail stays cached for the read that follows.</summary>
+    private bool HasItem()
+    {
+        long head = _indices.Head; // plain: only the consumer (this thread) writes Head
+        return _indices.CachedTail != head || RefreshTail(head) != 0; // plain: CachedTail is consumer-private; RefreshTail acquires Tail
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private T ReadSlow(CancellationToken cancellationToken)
