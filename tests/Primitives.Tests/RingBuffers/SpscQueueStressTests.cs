@@ -91,13 +91,14 @@ public class SpscQueueStressTests
     }
 
     [Theory]
-    [MemberData(nameof(Shapes))]
-    public async Task Async_reads(int first, int max)
+    [InlineData(4, 4, Million)]
+    [InlineData(SpscQueue<long>.MinSegmentLength, 1 << 13, Many)]
+    public async Task Async_reads(int first, int max, int items)
     {
         var queue = new SpscQueue<long>(first, max);
         Task producer = Task.Run(async () =>
         {
-            for (long i = 0; i < Million; i++)
+            for (long i = 0; i < items; i++)
             {
                 Assert.True(await queue.WaitToWriteAsync());
                 queue.Write(i);
@@ -126,7 +127,7 @@ public class SpscQueueStressTests
                 }
             }
 
-            Assert.Equal(Million, received);
+            Assert.Equal(items, received);
             await Assert.ThrowsAsync<InvalidOperationException>(() => queue.ReadAsync().AsTask());
         });
         await Task.WhenAll(new[] { producer, consumer }).WaitAsync(TwoThreads.Timeout);
