@@ -79,22 +79,6 @@ public sealed partial class SpscRingBuffer<T>
     /// <remarks>Thread safety: the producer only (the room it reports stays until the producer writes).</remarks>
     public bool WaitToWrite(CancellationToken cancellationToken = default) => WaitForFreeSlots(1, cancellationToken);
 
-    /// <summary>Waits until at least <paramref name="freeSlots"/> slots are free, or the ring is completed: spins
-    /// briefly, then parks. A producer that waits for many slots at once is woken once they are free, not once per
-    /// read.</summary>
-    /// <param name="freeSlots">The free slots to wait for: 1 to <see cref="Capacity"/>.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>True when at least <paramref name="freeSlots"/> slots are free; false when the ring has been completed.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="freeSlots"/> is not between 1 and <see cref="Capacity"/>.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
-    /// <remarks>The free slots may lie on both sides of the wrap point, so <see cref="GetWriteSpan"/> may then return
-    /// fewer of them: write those, advance, and ask again for the rest. Thread safety: the producer only.</remarks>
-    public bool WaitToWrite(int freeSlots, CancellationToken cancellationToken = default)
-    {
-        ThrowIfOutOfRange(freeSlots, nameof(freeSlots));
-        return WaitForFreeSlots(freeSlots, cancellationToken);
-    }
-
     /// <summary>
     /// Waits until at least <paramref name="freeSlots"/> slots are free, or the ring is completed: spins briefly,
     /// then parks. A producer that waits for a large part of the ring at once is woken once per refill, not once
@@ -107,27 +91,6 @@ public sealed partial class SpscRingBuffer<T>
         cancellationToken.ThrowIfCancellationRequested();
         WaitForSpace(freeSlots, cancellationToken);
         return !IsCompleted;
-    }
-
-    /// <summary>The asynchronous <see cref="WaitToWrite(int, CancellationToken)"/>: completes when at least
-    /// <paramref name="freeSlots"/> slots are free, or the ring is completed, without blocking a thread.</summary>
-    /// <param name="freeSlots">The free slots to wait for: 1 to <see cref="Capacity"/>.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>True when at least <paramref name="freeSlots"/> slots are free; false when the ring has been completed.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="freeSlots"/> is not between 1 and <see cref="Capacity"/>.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled first (the task is cancelled).</exception>
-    /// <remarks>Thread safety: the producer only.</remarks>
-    public ValueTask<bool> WaitToWriteAsync(int freeSlots, CancellationToken cancellationToken = default)
-    {
-        ThrowIfOutOfRange(freeSlots, nameof(freeSlots));
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        }
-
-        return WaitGate.SpinUntil(s_canWriteMany, (this, freeSlots))
-            ? new ValueTask<bool>(!IsCompleted)
-            : WaitToWriteAsyncSlow(freeSlots, cancellationToken);
     }
 
     /// <summary>
@@ -200,47 +163,6 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         return HasItem();
-    }
-
-    /// <summary>Waits until at least <paramref name="items"/> items can be read, or the ring is completed: spins
-    /// briefly, then parks. A consumer that waits for many items at once is woken once they are there, not once per
-    /// write.</summary>
-    /// <param name="items">The items to wait for: 1 to <see cref="Capacity"/>.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>True when at least <paramref name="items"/> items can be read, or when the ring has been completed
-    /// and some (possibly fewer) items remain; false when the ring has been completed and every item has been read.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="items"/> is not between 1 and <see cref="Capacity"/>.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
-    /// <remarks>The items may lie on both sides of the wrap point, so <see cref="GetReadSpan"/> may then return fewer
-    /// of them: read those, advance, and ask again for the rest. Thread safety: the consumer only.</remarks>
-    public bool WaitToRead(int items, CancellationToken cancellationToken = default)
-    {
-        ThrowIfOutOfRange(items, nameof(items));
-        cancellationToken.ThrowIfCancellationRequested();
-        WaitForData(items, cancellationToken);
-        return HasItem();
-    }
-
-    /// <summary>The asynchronous <see cref="WaitToRead(int, CancellationToken)"/>: completes when at least
-    /// <paramref name="items"/> items can be read, or the ring is completed, without blocking a thread.</summary>
-    /// <param name="items">The items to wait for: 1 to <see cref="Capacity"/>.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>As <see cref="WaitToRead(int, CancellationToken)"/>.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="items"/> is not between 1 and <see cref="Capacity"/>.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled first (the task is cancelled).</exception>
-    /// <remarks>Thread safety: the consumer only.</remarks>
-    public ValueTask<bool> WaitToReadAsync(int items, CancellationToken cancellationToken = default)
-    {
-        ThrowIfOutOfRange(items, nameof(items));
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        }
-
-        SetDataNeeded(items);
-        return WaitGate.SpinUntil(s_canReadMany, (this, items))
-            ? new ValueTask<bool>(HasItem())
-            : WaitToReadAsyncSlow(items, cancellationToken);
     }
 
     /// <summary>Completes when the ring holds an item, or is completed and drained, without blocking a thread.</summary>
