@@ -40,7 +40,7 @@ internal enum FaultId
     /// <summary>GetWriteSpan hands out slots up to the wrap point whether they are free or still hold unread items (overwrite).</summary>
     RingWriteSpanPastFreeSpace,
 
-    /// <summary>AdvanceRead releases the head before clearing the slots: the clear may wipe items the producer has written since (lost item).</summary>
+    /// <summary>AdvanceRead releases the head and wakes the producer before clearing the slots: the clear may wipe items the producer has written since (lost item).</summary>
     RingAdvanceReadClearsAfterRelease,
 
     /// <summary>The producer wakes a parked consumer only when the items exceed what it waits for (lost wake-up).</summary>

@@ -159,9 +159,9 @@ public sealed partial class SpscRingBuffer<T>
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.RingAdvanceReadClearsAfterRelease))
         {
-            Volatile.Write(ref _indices.Head, head + count); // SEEDED FAULT: frees the slots, then clears them: the clear may wipe the producer's new items
-            ClearIfReferences(MemoryMarshal.CreateSpan(ref SlotAt(head), count));
+            Volatile.Write(ref _indices.Head, head + count); // SEEDED FAULT: frees the slots and wakes the producer, then clears them: the clear may wipe the producer's new items
             NotifySpace(head + count);
+            ClearIfReferences(MemoryMarshal.CreateSpan(ref SlotAt(head), count));
             return;
         }
 #endif
@@ -222,7 +222,11 @@ public sealed partial class SpscRingBuffer<T>
     {
         ThrowIfOutOfRange(items, nameof(items));
         cancellationToken.ThrowIfCancellationRequested();
-        WaitForData(items, cancellationToken);
+        if (!HasItemsOrIsCompleted(items))
+        {
+            WaitForData(items, cancellationToken);
+        }
+
         return HasItem();
     }
 
