@@ -37,6 +37,26 @@ internal enum FaultId
     /// <summary>The async N-slot wait stores how many slots it needs only after the gate announced it and re-checked: the consumer compares against the previous wait's threshold (lost wake-up).</summary>
     RingAsyncSpaceNeededAfterAnnounce,
 
+    /// <summary>GetWriteSpan hands out slots up to the wrap point whether they are free or still hold unread items (overwrite).</summary>
+    RingWriteSpanPastFreeSpace,
+
+    /// <summary>AdvanceRead releases the head and wakes the producer before clearing the slots: the clear may wipe items the producer has written since (lost item).</summary>
+    RingAdvanceReadClearsAfterRelease,
+
+    /// <summary>The producer wakes a parked consumer only when the items exceed what it waits for (lost wake-up).</summary>
+    RingNotifyDataOffByOne,
+
+    // --- RingBuffers/SpscQueue ---
+
+    /// <summary>The producer publishes the first item of a new segment before linking the segment: the consumer finds no successor (lost item).</summary>
+    QueuePublishBeforeLink,
+
+    /// <summary>The consumer hands the producer the segment it moves to, not the drained one it left: the producer reuses a segment with unread items (overwrite).</summary>
+    QueueSpareIsNextSegment,
+
+    /// <summary>The first item of a new segment is published without waking a parked consumer (lost wake-up).</summary>
+    QueueNoWakeOnNewSegment,
+
     // --- RingBuffers/SpscChannel ---
 
     /// <summary>Reader.Completion completes as soon as the writer completes, while items remain to be read (completion before items).</summary>

@@ -22,8 +22,14 @@ public sealed partial class SpscRingBuffer<T>
     /// <summary>The producer's wait condition for one item: room for one, or completed.</summary>
     private static readonly Func<SpscRingBuffer<T>, bool> s_canWrite = static r => r.HasSpaceOrIsCompleted(1);
 
-    /// <summary>The consumer's wait condition: an item, or completed.</summary>
+    /// <summary>The consumer's wait condition for one item: an item, or completed.</summary>
     private static readonly Func<SpscRingBuffer<T>, bool> s_canRead = static r => r.HasItemOrIsCompleted();
+
+    /// <summary>The producer's wait condition for n free slots: the slots, or completed.</summary>
+    private static readonly Func<(SpscRingBuffer<T> Ring, int Needed), bool> s_canWriteMany = static s => s.Ring.HasSpaceOrIsCompleted(s.Needed);
+
+    /// <summary>The consumer's wait condition for n items: the items, or completed.</summary>
+    private static readonly Func<(SpscRingBuffer<T> Ring, int Needed), bool> s_canReadMany = static s => s.Ring.HasItemsOrIsCompleted(s.Needed);
 
     /// <summary>Writes <paramref name="item"/>, blocking while the ring is full: spins briefly, then parks.</summary>
     /// <param name="item">The item to write.</param>
@@ -31,6 +37,7 @@ public sealed partial class SpscRingBuffer<T>
     /// <exception cref="InvalidOperationException">The ring has been completed (before or during the wait); the item is not written.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled before the item could be written.</exception>
     /// <remarks>Thread safety: the producer only.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(T item, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -45,7 +52,7 @@ public sealed partial class SpscRingBuffer<T>
     /// <param name="items">The items to write; at most <see cref="Capacity"/> of them.</param>
     /// <param name="cancellationToken">Cancels the wait; none of the items is then written.</param>
     /// <exception cref="ArgumentException"><paramref name="items"/> holds more than <see cref="Capacity"/>
-    /// items (split larger input, or loop over <see cref="TryWriteBatch"/> and <see cref="WaitToWrite"/>).</exception>
+    /// items (split larger input, or loop over <see cref="TryWriteBatch"/> and <see cref="WaitToWrite(CancellationToken)"/>).</exception>
     /// <exception cref="InvalidOperationException">The ring has been completed (before or during the wait); none is written.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled before the items could be written; none is written.</exception>
     /// <remarks>All or nothing: the batch is written whole or not at all. Thread safety: the producer only.</remarks>
@@ -114,7 +121,7 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return SpinBeforeParking(s_canWrite) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(cancellationToken);
+        return SpinBeforeParking(s_canWrite) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(1, cancellationToken);
     }
 
     /// <summary>Writes <paramref name="item"/>, waiting asynchronously while the ring is full.</summary>
@@ -150,7 +157,11 @@ public sealed partial class SpscRingBuffer<T>
     public bool WaitToRead(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _dataAvailable.Wait(s_canRead, this, cancellationToken);
+        if (!HasItem())
+        {
+            WaitForData(1, cancellationToken);
+        }
+
         return HasItem();
     }
 
@@ -166,7 +177,8 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return SpinBeforeParking(s_canRead) ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(cancellationToken);
+        SetDataNeeded(1);
+        return SpinBeforeParking(s_canRead) ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(1, cancellationToken);
     }
 
     /// <summary>Reads the oldest item, blocking while the ring is empty: spins briefly, then parks.</summary>
@@ -195,6 +207,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         // After the spin, a completed and drained ring goes to the slow path, which faults the task.
+        SetDataNeeded(1);
         return TryRead(out T? item) || (SpinBeforeParking(s_canRead) && TryRead(out item))
             ? new ValueTask<T>(item)
             : ReadAsyncSlow(cancellationToken);
@@ -203,8 +216,8 @@ public sealed partial class SpscRingBuffer<T>
     /// <summary>Producer: parks until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
     private void WaitForSpace(int needed, CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _spaceNeeded, needed); // release: read by the consumer in NotifySpace after it sees this producer announced (the gate's announce follows this store)
-        _spaceAvailable.Wait(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
+        Volatile.Write(ref _indices.SpaceNeeded, needed); // release: read by the consumer in NotifySpace after it sees this producer announced (the gate's announce follows this store)
+        _spaceAvailable.Wait(s_canWriteMany, (this, needed), cancellationToken);
     }
 
     /// <summary>Producer: the asynchronous wait until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
@@ -213,18 +226,18 @@ public sealed partial class SpscRingBuffer<T>
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.RingAsyncSpaceNeededAfterAnnounce))
         {
-            ValueTask parked = _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
-            Volatile.Write(ref _spaceNeeded, needed); // SEEDED FAULT: stored after the gate announced the wait and re-checked
+            ValueTask parked = _spaceAvailable.WaitAsync(s_canWriteMany, (this, needed), cancellationToken);
+            Volatile.Write(ref _indices.SpaceNeeded, needed); // SEEDED FAULT: stored after the gate announced the wait and re-checked
             return parked;
         }
 #endif
-        Volatile.Write(ref _spaceNeeded, needed); // release: see WaitForSpace
-        return _spaceAvailable.WaitAsync(static s => s.Ring.HasSpaceOrIsCompleted(s.Needed), (Ring: this, Needed: needed), cancellationToken);
+        Volatile.Write(ref _indices.SpaceNeeded, needed); // release: see WaitForSpace
+        return _spaceAvailable.WaitAsync(s_canWriteMany, (this, needed), cancellationToken);
     }
 
     /// <summary>
     /// Consumer, after releasing Head up to <paramref name="head"/>: wakes the producer if it is parked and the
-    /// space it waits for is now free. No wake-up is lost: the producer stores _spaceNeeded before it announces
+    /// space it waits for is now free. No wake-up is lost: the producer stores SpaceNeeded before it announces
     /// itself and re-checks the space after (WaitGate's handshake); free space only grows through this
     /// thread's reads, each followed by this check, and an empty ring has every slot free.
     /// </summary>
@@ -238,9 +251,69 @@ public sealed partial class SpscRingBuffer<T>
         }
 #endif
         if (_spaceAvailable.HasWaiters
-            && _capacity - (Volatile.Read(ref _indices.Tail) - head) >= Volatile.Read(ref _spaceNeeded)) // acquire Tail: the producer's latest; acquire _spaceNeeded: pairs with the release in WaitForSpace
+            && _capacity - (Volatile.Read(ref _indices.Tail) - head) >= Volatile.Read(ref _indices.SpaceNeeded)) // acquire Tail: the producer's latest; acquire SpaceNeeded: pairs with the release in WaitForSpace
         {
             _spaceAvailable.NotifyAll();
+        }
+    }
+
+    /// <summary>
+    /// Producer, after releasing Tail up to <paramref name="tail"/>: wakes the consumer if it is parked and the
+    /// items it waits for are now there. No wake-up is lost, by the argument of <see cref="NotifySpace"/> with the
+    /// roles swapped: the consumer stores DataNeeded before it announces itself and re-checks after; the items
+    /// only grow through this thread's writes, each followed by this check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NotifyData(long tail)
+    {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.RingNotifyDataOffByOne))
+        {
+            tail--; // SEEDED FAULT: one item less counted: wakes only when the items exceed the need (> for >=)
+        }
+#endif
+        if (_dataAvailable.HasWaiters
+            && tail - Volatile.Read(ref _indices.Head) >= Volatile.Read(ref _indices.DataNeeded)) // acquire Head: the parked consumer's; acquire DataNeeded: pairs with the release in SetDataNeeded
+        {
+            _dataAvailable.NotifyAll();
+        }
+    }
+
+    /// <summary>Consumer, before any wait: how many items the wait needs, for <see cref="NotifyData"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SetDataNeeded(int needed)
+    {
+        if (_indices.DataNeeded != needed) // plain: the consumer's own field
+        {
+            Volatile.Write(ref _indices.DataNeeded, needed); // release: read by the producer in NotifyData after it sees this consumer announced (the gate's announce follows this store)
+        }
+    }
+
+    /// <summary>Consumer: parks until <paramref name="needed"/> items are there, or the ring is completed.</summary>
+    private void WaitForData(int needed, CancellationToken cancellationToken)
+    {
+        SetDataNeeded(needed);
+        if (needed == 1)
+        {
+            _dataAvailable.Wait(s_canRead, this, cancellationToken);
+        }
+        else
+        {
+            _dataAvailable.Wait(s_canReadMany, (this, needed), cancellationToken);
+        }
+    }
+
+    /// <summary>Consumer's wait condition: <paramref name="needed"/> items are there, or the ring is completed.</summary>
+    private bool HasItemsOrIsCompleted(int needed) =>
+        _indices.CachedTail - _indices.Head >= needed // plain: both are the consumer's own
+        || RefreshTail(_indices.Head) >= needed // acquire of Tail, kept in the cache
+        || IsCompleted;
+
+    private void ThrowIfOutOfRange(int count, string paramName)
+    {
+        if (count < 1 || count > _capacity)
+        {
+            ThrowHelper.ThrowArgumentOutOfRangeException(paramName, count, $"Must be between 1 and the capacity {_capacity}.");
         }
     }
 
@@ -253,7 +326,9 @@ public sealed partial class SpscRingBuffer<T>
     private bool HasItemOrIsCompleted() => HasItem() || IsCompleted;
 
     /// <summary>Consumer: whether an item is available. Read after <see cref="IsCompleted"/> it is final:
-    /// the acquire of Tail then sees the producer's last release (ordering 3 of the design note).</summary>
+    /// the acquire of Tail then sees the producer's last release (ordering 3 of the design note). It goes through
+    /// the consumer's cache: when that shows nothing, the Tail it re-reads stays cached for the TryRead that
+    /// follows, so a wait that ends costs one load of the producer's line, not three.</summary>
     private bool HasItem()
     {
 #if PRIMITIVES_FAULTS
@@ -262,8 +337,8 @@ public sealed partial class SpscRingBuffer<T>
             return false; // SEEDED FAULT: once completed, WaitToRead/WaitToReadAsync report the end while items remain
         }
 #endif
-        return _indices.CachedTail != _indices.Head // plain: both are the consumer's own
-            || Volatile.Read(ref _indices.Tail) != _indices.Head; // acquire: pairs with the producer's release of Tail; plain Head: the consumer's own
+        long head = _indices.Head; // plain: only the consumer (this thread) writes Head
+        return _indices.CachedTail != head || RefreshTail(head) != 0; // plain: CachedTail is consumer-private; RefreshTail acquires Tail
     }
 
     /// <summary>
@@ -285,7 +360,7 @@ public sealed partial class SpscRingBuffer<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private T ReadSlow(CancellationToken cancellationToken)
     {
-        _dataAvailable.Wait(s_canRead, this, cancellationToken);
+        WaitForData(1, cancellationToken);
         if (TryRead(out T? item))
         {
             return item;
@@ -295,9 +370,9 @@ public sealed partial class SpscRingBuffer<T>
         return ThrowHelper.ThrowInvalidOperationException<T>(DrainedMessage);
     }
 
-    private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
+    private async ValueTask<bool> WaitToWriteAsyncSlow(int freeSlots, CancellationToken cancellationToken)
     {
-        await WaitForSpaceAsync(1, cancellationToken).ConfigureAwait(false);
+        await WaitForSpaceAsync(freeSlots, cancellationToken).ConfigureAwait(false);
         return !IsCompleted;
     }
 
@@ -310,9 +385,9 @@ public sealed partial class SpscRingBuffer<T>
         while (!TryWrite(item)); // throws (faulting the task) once completed
     }
 
-    private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
+    private async ValueTask<bool> WaitToReadAsyncSlow(int items, CancellationToken cancellationToken)
     {
-        await _dataAvailable.WaitAsync(s_canRead, this, cancellationToken).ConfigureAwait(false);
+        await _dataAvailable.WaitAsync(s_canReadMany, (this, items), cancellationToken).ConfigureAwait(false);
         return HasItem();
     }
 

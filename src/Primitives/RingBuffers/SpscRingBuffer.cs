@@ -25,6 +25,13 @@ namespace Primitives.RingBuffers;
 //                        s >= Tail (it may write it once s < Head + _capacity), by the consumer while
 //                        Head <= s < Tail. Ownership passes only through the release/acquire pairs
 //                        below, so slot accesses are plain and no two threads ever touch a slot at once.
+//   _indices.WriteStart/WriteEnd  the outstanding write span [WriteStart, WriteEnd) handed out by GetWriteSpan
+//                        (WriteStart = -1: none). Producer-private, plain.
+//   _indices.ReadStart/ReadEnd    the outstanding read span, likewise. Consumer-private, plain.
+//   _indices.SpaceNeeded free slots a parked producer waits for (1, or n for WaitToWrite(n)/WriteBatch).
+//                        Written by the producer (release) before it announces itself; read by the consumer
+//                        (acquire) only while a producer is announced.
+//   _indices.DataNeeded  items a parked consumer waits for (1, or n for WaitToRead(n)); the mirror image.
 //   _completed           0, then 1 once (Interlocked.Exchange in TryComplete); read with acquire.
 // Sequences are 64-bit and never wrap (2^63 items at one per nanosecond take 292 years).
 //
@@ -45,14 +52,18 @@ namespace Primitives.RingBuffers;
 //      in program order. A consumer that sees _completed (acquire) and then acquires Tail sees the
 //      final Tail: if the ring is empty then, it is drained for good. This needs Complete() to be
 //      ordered after the last write (called by the producer, or after the producer has stopped).
-//   4. Batches: the slots of a batch are all stored (or loaded and cleared) before the single
-//      release of Tail (Head), so one release/acquire pair covers the whole batch.
+//   4. Batches and spans: the slots of a batch are all stored (or loaded and cleared) before the single
+//      release of Tail (Head), so one release/acquire pair covers the whole batch. A write span is the
+//      same with the stores made by the caller between GetWriteSpan and AdvanceWrite; a read span the
+//      same with the caller's loads made before AdvanceRead clears the slots and releases Head.
+//      A span never crosses the wrap point: it is one contiguous run of the slot array.
 //
 // Waking: two WaitGates, _dataAvailable (the consumer waits, the producer signals) and
 // _spaceAvailable (the producer waits, the consumer signals). After each release of its index the
-// publisher calls NotifyIfWaiting (one acquire load when nobody waits); the consumer wakes a parked
-// producer only once the space it waits for (_spaceNeeded: 1, or a whole batch) is free, so a parked
-// batch writer is not woken by every single read only to park again. A waiter's condition reads
+// publisher checks the gate's waiter count (one acquire load when nobody waits); it wakes a parked
+// producer only once the space it waits for (SpaceNeeded: 1, or a whole batch) is free, and a parked
+// consumer only once the items it waits for (DataNeeded) are there, so a parked batch writer or reader
+// is not woken by every single item only to park again. A waiter's condition reads
 // the SHARED index with Volatile.Read (never its cache, which is stale by design) and is also true
 // once _completed is set; Complete() calls NotifyAll on both gates. WaitGate's design note explains
 // why no wake-up is lost (asymmetric Dekker: the waiter's process-wide barrier pairs with the
@@ -75,11 +86,12 @@ namespace Primitives.RingBuffers;
 /// <remarks>
 /// <para><b>Thread safety.</b> One producer and one consumer may use the ring concurrently. Producer
 /// members (<see cref="TryWrite"/>, <see cref="TryWriteBatch"/>, <see cref="Write"/>,
-/// <see cref="WriteBatch"/>, <see cref="WaitToWrite"/>, <see cref="WaitToWriteAsync"/>,
-/// <see cref="WriteAsync"/>, <see cref="Complete"/>) must be called by one logical producer at a time;
+/// <see cref="WriteBatch"/>, <see cref="WaitToWrite(CancellationToken)"/>, <see cref="WaitToWriteAsync(CancellationToken)"/>,
+/// <see cref="WriteAsync"/>, <see cref="GetWriteSpan"/>, <see cref="GetWriteMemory"/>, <see cref="AdvanceWrite"/>,
+/// <see cref="Complete"/>) must be called by one logical producer at a time;
 /// consumer members (<see cref="TryRead"/>, <see cref="TryPeek"/>, <see cref="TryReadBatch"/>,
-/// <see cref="WaitToRead"/>, <see cref="WaitToReadAsync"/>, <see cref="Read"/>, <see cref="ReadAsync"/>)
-/// by one logical consumer at a time. "Logical" allows successive calls from different threads when
+/// <see cref="WaitToRead(CancellationToken)"/>, <see cref="WaitToReadAsync(CancellationToken)"/>, <see cref="Read"/>, <see cref="ReadAsync"/>,
+/// <see cref="GetReadSpan"/>, <see cref="GetReadMemory"/>, <see cref="AdvanceRead"/>) by one logical consumer at a time. "Logical" allows successive calls from different threads when
 /// each call happens-after the previous one (an await continuation, a thread hand-off through a lock or
 /// a task). <see cref="Capacity"/>, <see cref="Count"/>, <see cref="IsEmpty"/> and
 /// <see cref="IsCompleted"/> may be read from any thread. Using two producers or two consumers at once
@@ -87,15 +99,21 @@ namespace Primitives.RingBuffers;
 /// <para><b>Capacity.</b> Any positive capacity up to <see cref="MaxCapacity"/>. The ring is full at
 /// exactly <see cref="Capacity"/> items; internally the slot array is rounded up to a power of two.</para>
 /// <para><b>Completion.</b> The producer calls <see cref="Complete"/> after its last write. The consumer
-/// still receives every item written before it, then observes completion: <see cref="WaitToRead"/>
+/// still receives every item written before it, then observes completion: <see cref="WaitToRead(CancellationToken)"/>
 /// returns false, <see cref="Read"/> throws <see cref="InvalidOperationException"/>, and blocked or
 /// waiting consumers are released. Writing after completion throws
 /// <see cref="InvalidOperationException"/>.</para>
+/// <para><b>Zero-copy spans.</b> <see cref="GetWriteSpan"/>/<see cref="AdvanceWrite"/> let the producer fill
+/// free slots in place and <see cref="GetReadSpan"/>/<see cref="AdvanceRead"/> let the consumer read items in
+/// place; see <see cref="GetWriteSpan"/> for the protocol and how it relates to
+/// <see cref="System.Buffers.IBufferWriter{T}"/>.</para>
 /// <para><b>Progress.</b> <see cref="TryWrite"/>, <see cref="TryRead"/> and the batch methods finish in
 /// a bounded number of steps with no lock and no interlocked instruction; only when the other side is
 /// parked does the publishing call take a short lock to wake it. Dequeued slots are cleared when
 /// <typeparamref name="T"/> holds references, so the ring never keeps a consumed object alive.</para>
 /// </remarks>
+[DebuggerDisplay("{DebuggerDisplay,nq}")]
+[DebuggerTypeProxy(typeof(SpscRingBufferDebugView<>))]
 public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
 {
     /// <summary>The largest capacity a ring can have (2^30 items).</summary>
@@ -112,10 +130,6 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
     private readonly WaitGate _dataAvailable = new();
     private readonly WaitGate _spaceAvailable = new();
     private int _completed;
-
-    /// <summary>Free slots the parked producer waits for: written by the producer before it announces itself on
-    /// _spaceAvailable, read by the consumer only while a producer is announced.</summary>
-    private int _spaceNeeded = 1;
     private SpscRingIndices _indices; // mutable struct: do not make this readonly
 
     /// <summary>Creates a ring that holds at most <paramref name="capacity"/> items.</summary>
@@ -129,6 +143,10 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
         _buffer = new T[size + (2 * SlotPadding)];
         _mask = size - 1;
         _capacity = capacity;
+        _indices.SpaceNeeded = 1; // plain: the constructor publishes the ring only after it returns
+        _indices.DataNeeded = 1;
+        _indices.WriteStart = -1; // no span outstanding
+        _indices.ReadStart = -1;
     }
 
     /// <summary>The maximum number of items the ring holds: exactly the capacity it was created with.</summary>
@@ -273,6 +291,24 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
         return count;
     }
 
+    /// <summary>What the debugger shows for the ring: a snapshot of <see cref="Count"/>, <see cref="Capacity"/> and <see cref="IsCompleted"/>.</summary>
+    private string DebuggerDisplay => $"Count = {Count}, Capacity = {Capacity}, IsCompleted = {IsCompleted}";
+
+    /// <summary>The readable items, oldest first: a snapshot for the debugger (items the consumer is reading at the
+    /// same moment may show as default values). Any thread.</summary>
+    internal T[] SnapshotItems()
+    {
+        long head = Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head
+        long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail; the slots below are written
+        var items = new T[(int)Math.Clamp(tail - head, 0, _capacity)];
+        for (int i = 0; i < items.Length; i++)
+        {
+            items[i] = SlotAt(head + i); // plain: a racy view is acceptable for a debugger snapshot
+        }
+
+        return items;
+    }
+
     /// <summary>Sets the completion flag and wakes both sides; true if this call set it.</summary>
     internal bool TryComplete()
     {
@@ -314,7 +350,7 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
 #endif
         SlotAt(tail) = item; // plain: the slot is the producer's until the release below
         Volatile.Write(ref _indices.Tail, tail + 1); // release: the slot store above happens first; pairs with the consumer's acquire of Tail in RefreshTail and the wait conditions
-        _dataAvailable.NotifyIfWaiting();
+        NotifyData(tail + 1);
         return true;
     }
 
@@ -350,7 +386,7 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
         }
 
         Volatile.Write(ref _indices.Tail, tail + count); // release: every slot store above happens first; pairs with the consumer's acquire of Tail in RefreshTail
-        _dataAvailable.NotifyIfWaiting();
+        NotifyData(tail + count);
         return count;
     }
 

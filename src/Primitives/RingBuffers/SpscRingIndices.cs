@@ -8,13 +8,18 @@ namespace Primitives.RingBuffers;
 /// consumer's group never share a 128-byte block with each other or with anything outside this struct.
 /// </summary>
 /// <remarks>
-/// <para>Layout (bytes): <c>[0, 128)</c> padding; <c>[128, 144)</c> the producer's group (<see cref="Tail"/>,
-/// <see cref="CachedHead"/>); <c>[144, 272)</c> padding; <c>[272, 288)</c> the consumer's group
-/// (<see cref="Head"/>, <see cref="CachedTail"/>); <c>[288, 512)</c> padding.</para>
+/// <para>Layout (bytes): <c>[0, 128)</c> padding; <c>[128, 168)</c> the producer's group (<see cref="Tail"/>,
+/// <see cref="CachedHead"/>, <see cref="WriteStart"/>, <see cref="WriteEnd"/>, <see cref="SpaceNeeded"/>);
+/// <c>[168, 296)</c> padding; <c>[296, 336)</c> the consumer's group (<see cref="Head"/>,
+/// <see cref="CachedTail"/>, <see cref="ReadStart"/>, <see cref="ReadEnd"/>, <see cref="DataNeeded"/>);
+/// <c>[336, 512)</c> padding.</para>
 /// <para>Why the gaps are a full 128 bytes: objects are only 8-byte aligned, so a group cannot be placed
 /// at the start of a line; two byte ranges never fall into the same 128-byte-aligned block (a cache line
 /// and the neighbour that the adjacent-line prefetcher pulls with it) only if at least 128 bytes lie
 /// between them. The unit tests check these offsets.</para>
+/// <para>Each group holds only what its side writes: the other side reads a group's shared fields
+/// (<see cref="Tail"/>, <see cref="Head"/>, and the two wait thresholds while a waiter is announced), never
+/// writes them.</para>
 /// </remarks>
 [StructLayout(LayoutKind.Explicit, Size = 4 * CacheLine.Size)]
 internal struct SpscRingIndices
@@ -22,8 +27,11 @@ internal struct SpscRingIndices
     /// <summary>Offset of the producer's group.</summary>
     internal const int ProducerOffset = CacheLine.Size;
 
-    /// <summary>Offset of the consumer's group: a full block after the end of the producer's 16-byte group.</summary>
-    internal const int ConsumerOffset = ProducerOffset + 16 + CacheLine.Size;
+    /// <summary>Bytes of each group: four longs and an int, rounded up to 8.</summary>
+    internal const int GroupSize = 40;
+
+    /// <summary>Offset of the consumer's group: a full block after the end of the producer's group.</summary>
+    internal const int ConsumerOffset = ProducerOffset + GroupSize + CacheLine.Size;
 
     /// <summary>Next sequence the producer writes. Written by the producer (release), read by the consumer (acquire).</summary>
     [FieldOffset(ProducerOffset)]
@@ -33,6 +41,19 @@ internal struct SpscRingIndices
     [FieldOffset(ProducerOffset + 8)]
     internal long CachedHead;
 
+    /// <summary>The sequence at which the outstanding write span starts; -1 when none is outstanding. Producer-private.</summary>
+    [FieldOffset(ProducerOffset + 16)]
+    internal long WriteStart;
+
+    /// <summary>The sequence just past the outstanding write span. Producer-private.</summary>
+    [FieldOffset(ProducerOffset + 24)]
+    internal long WriteEnd;
+
+    /// <summary>Free slots a parked producer waits for. Written by the producer (release) before it announces
+    /// itself, read by the consumer (acquire) only while a producer is announced.</summary>
+    [FieldOffset(ProducerOffset + 32)]
+    internal int SpaceNeeded;
+
     /// <summary>Next sequence the consumer reads. Written by the consumer (release), read by the producer (acquire).</summary>
     [FieldOffset(ConsumerOffset)]
     internal long Head;
@@ -40,4 +61,17 @@ internal struct SpscRingIndices
     /// <summary>The consumer's last seen <see cref="Tail"/>. Consumer-private.</summary>
     [FieldOffset(ConsumerOffset + 8)]
     internal long CachedTail;
+
+    /// <summary>The sequence at which the outstanding read span starts; -1 when none is outstanding. Consumer-private.</summary>
+    [FieldOffset(ConsumerOffset + 16)]
+    internal long ReadStart;
+
+    /// <summary>The sequence just past the outstanding read span. Consumer-private.</summary>
+    [FieldOffset(ConsumerOffset + 24)]
+    internal long ReadEnd;
+
+    /// <summary>Items a parked consumer waits for. Written by the consumer (release) before it announces itself,
+    /// read by the producer (acquire) only while a consumer is announced.</summary>
+    [FieldOffset(ConsumerOffset + 32)]
+    internal int DataNeeded;
 }
