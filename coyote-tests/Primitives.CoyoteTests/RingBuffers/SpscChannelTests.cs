@@ -9,8 +9,8 @@ using static Primitives.CoyoteTests.RingBuffers.RingTestShape;
 namespace Primitives.CoyoteTests.RingBuffers;
 
 /// <summary>
-/// Systematic tests of <see cref="SpscChannel.CreateBounded{T}(int)"/>, the <see cref="Channel{T}"/> over a ring: the contract of a
-/// bounded single-reader, single-writer channel, under a concurrent reader and writer and the writer's completion.
+/// Systematic tests of <see cref="SpscChannel.CreateBounded{T}(int)"/> and <see cref="SpscChannel.CreateUnbounded{T}()"/>: the contract of a
+/// single-reader, single-writer channel, under a concurrent reader and writer and the writer's completion.
 /// </summary>
 /// <remarks>
 /// The writer alternates <c>WriteAsync</c> with <c>TryWrite</c> and, when the channel is full,
@@ -34,7 +34,9 @@ public sealed class SpscChannelTests(ITestOutputHelper output)
     // slot; the ReadAllAsync loop ends (WaitToReadAsync false) only after the last item, once the writer completed;
     // Reader.Completion is not complete while an item is unread, and completes once the last one was read; then
     // WaitToReadAsync stays false and ReadAsync fails with ChannelClosedException.
+    // Capacity 0 stands for SpscChannel.CreateUnbounded: the same adapter over SpscQueue<T>.
     [Theory]
+    [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
     public void Reader_gets_every_item_once_in_order_then_completion(int capacity)
@@ -52,9 +54,11 @@ public sealed class SpscChannelTests(ITestOutputHelper output)
 
     // Invariant: a reader that reads exactly the items written and then awaits Reader.Completion, with no further
     // read or wait, sees it complete, whichever of its last read and the writer's completion comes first.
-    [Fact]
-    public void Reader_that_stops_at_the_last_item_sees_completion()
-        => _coyote.Run(() => Body(2, ReaderKind.ReadExactly, error: null));
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Reader_that_stops_at_the_last_item_sees_completion(int capacity)
+        => _coyote.Run(() => Body(capacity, ReaderKind.ReadExactly, error: null), variant: $"capacity{capacity}");
 
     [Fact]
     [SeededFault(FaultId.ChannelCompleteWithoutDrainCheck)]
@@ -160,7 +164,7 @@ public sealed class SpscChannelTests(ITestOutputHelper output)
 
     private static async Task Body(int capacity, ReaderKind kind, Exception? error)
     {
-        var channel = SpscChannel.CreateBounded<int>(capacity);
+        Channel<int> channel = capacity == 0 ? SpscChannel.CreateUnbounded<int>() : SpscChannel.CreateBounded<int>(capacity);
         ChannelWriter<int> writer = channel.Writer;
         ChannelReader<int> reader = channel.Reader;
         int items = capacity + ExtraItems;

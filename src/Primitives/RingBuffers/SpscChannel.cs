@@ -44,7 +44,14 @@ public static class SpscChannel
         return new SpscBufferChannel<T, RingBufferAccess<T>>(new RingBufferAccess<T>(new SpscRingBuffer<T>(capacity)));
     }
 
-    // --- CreateUnbounded<T>() goes here: new SpscBufferChannel<T, QueueAccess<T>>(new QueueAccess<T>(new SpscQueue<T>())),
-    // the same adapter over the unbounded buffer, with QueueAccess<T> next to RingBufferAccess<T>
-    // (docs/channels.md, "Adding a buffer"). ---
+    /// <summary>
+    /// Creates an unbounded channel for one writer and one reader, backed by a <see cref="SpscQueue{T}"/>: lock-free
+    /// reads and writes, one allocation per segment of items rather than per item. Writes always succeed until the
+    /// writer completes the channel. The counterpart of <see cref="Channel.CreateUnbounded{T}()"/> with
+    /// <c>SingleWriter</c> and <c>SingleReader</c> set.
+    /// </summary>
+    /// <typeparam name="T">The type of the items.</typeparam>
+    /// <returns>The channel.</returns>
+    public static Channel<T> CreateUnbounded<T>() =>
+        new SpscBufferChannel<T, QueueAccess<T>>(new QueueAccess<T>(new SpscQueue<T>()));
 }

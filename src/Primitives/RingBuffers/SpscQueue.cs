@@ -228,7 +228,7 @@ public sealed partial class SpscQueue<T> : ISpscBuffer<T>
 
     /// <summary>Producer: writes one item; the caller has checked completion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Enqueue(T item)
+    internal void Enqueue(T item)
     {
         Segment segment = _tailSegment; // plain: producer-private
         int index = _indices.TailIndex; // plain: producer-private
