@@ -30,16 +30,16 @@ public sealed class WorkStealingDequeTests(ITestOutputHelper output)
 
     private static void TakeBody()
     {
-        JoinWorker.ResetForSystematicTest(0, 1);
-        JoinWorker owner = JoinWorker.Current;
+        Worker.ResetForSystematicTest(0, 1);
+        Worker owner = Worker.Current;
         var deque = new WorkStealingDeque();
         JoinJob[] jobs = [new ActionJoinJob(owner, () => { }), new ActionJoinJob(owner, () => { }), new ActionJoinJob(owner, () => { })];
         int[] taken = new int[jobs.Length];
-        void Take(JoinJob? job)
+        void Take(bool found, Work work)
         {
-            if (job is not null)
+            if (found)
             {
-                int i = Array.IndexOf(jobs, job);
+                int i = Array.IndexOf(jobs, work.Item);
                 CoyoteAssert.True(i >= 0, "a job that was never pushed came out of the deque");
                 CoyoteAssert.True(Interlocked.Increment(ref taken[i]) == 1, $"job {i} was taken twice");
             }
@@ -47,22 +47,22 @@ public sealed class WorkStealingDequeTests(ITestOutputHelper output)
 
         Task thief1 = CoyoteAssert.Run("thief 1", () =>
         {
-            Take(deque.TrySteal());
-            Take(deque.TrySteal());
+            Take(deque.TrySteal(out Work first), first);
+            Take(deque.TrySteal(out Work second), second);
         });
-        Task thief2 = CoyoteAssert.Run("thief 2", () => Take(deque.TrySteal()));
+        Task thief2 = CoyoteAssert.Run("thief 2", () => Take(deque.TrySteal(out Work work), work));
 
-        CoyoteAssert.True(deque.TryPush(jobs[0]) && deque.TryPush(jobs[1]), "a push into an almost empty deque failed");
-        Take(deque.TryPop());
-        CoyoteAssert.True(deque.TryPush(jobs[2]), "a push into an almost empty deque failed");
-        while (deque.TryPop() is { } job)
+        CoyoteAssert.True(deque.TryPush(new Work(jobs[0])) && deque.TryPush(new Work(jobs[1])), "a push into an almost empty deque failed");
+        Take(deque.TryPop(out Work popped), popped);
+        CoyoteAssert.True(deque.TryPush(new Work(jobs[2])), "a push into an almost empty deque failed");
+        while (deque.TryPop(out Work work))
         {
-            Take(job);
+            Take(true, work);
         }
 
         thief1.Wait();
         thief2.Wait();
-        CoyoteAssert.True(deque.TryPop() is null && deque.TrySteal() is null, "the deque is not empty after everything was taken");
+        CoyoteAssert.True(!deque.TryPop(out _) && !deque.TrySteal(out _), "the deque is not empty after everything was taken");
         for (int i = 0; i < jobs.Length; i++)
         {
             CoyoteAssert.True(Volatile.Read(ref taken[i]) == 1, $"job {i} was lost: taken {Volatile.Read(ref taken[i])} times");

@@ -1,5 +1,4 @@
 using Primitives.ForkJoin;
-using FJ = Primitives.ForkJoin.ForkJoin;
 
 namespace Primitives.Tests.ForkJoin;
 
@@ -82,7 +81,7 @@ public class StarvedPoolTests
     public async Task Recursive_join_finishes_with_a_starved_pool()
     {
         long result = 0;
-        await WithPoolLimitedToProcessorCount(() => result = ForkJoinTests.Fib(24));
+        await WithPoolLimitedToProcessorCount(() => result = ForkTests.Fib(24));
         Assert.Equal(46_368, result);
     }
 
@@ -101,7 +100,7 @@ public class StarvedPoolTests
                     {
                         for (int j = 0; j < 50; j++)
                         {
-                            inner.Spawn(_ => FJ.Join(() => Interlocked.Increment(ref done), () => Interlocked.Increment(ref done)));
+                            inner.Spawn(_ => Fork.Join(() => Interlocked.Increment(ref done), () => Interlocked.Increment(ref done)));
                         }
                     }));
                 }
