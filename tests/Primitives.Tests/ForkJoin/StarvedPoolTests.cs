@@ -108,4 +108,32 @@ public class StarvedPoolTests
         });
         Assert.Equal(8 * 50 * 2, Volatile.Read(ref done));
     }
+
+    [Fact]
+    public async Task Scopes_inside_joins_inside_scopes_finish_with_a_starved_pool()
+    {
+        long leaves = 0;
+        void Level(int depth)
+        {
+            if (depth == 0)
+            {
+                Interlocked.Increment(ref leaves);
+            }
+            else if (depth % 2 == 0)
+            {
+                ForkJoinScope.Run(scope =>
+                {
+                    scope.Spawn(_ => Level(depth - 1));
+                    scope.Spawn(_ => Level(depth - 1));
+                });
+            }
+            else
+            {
+                Fork.Join(() => Level(depth - 1), () => Level(depth - 1));
+            }
+        }
+
+        await WithPoolLimitedToProcessorCount(() => Level(12));
+        Assert.Equal(1 << 12, Interlocked.Read(ref leaves));
+    }
 }
