@@ -31,6 +31,8 @@ public sealed partial class ForkJoinScope
             worker.Enter(); // tasks it runs spawn onto this thread's deque
             worker.HelpUntil(s_isFinished, this, _gate, s_isFinishedOrAnyWork); // local, injected and stolen work of any scope
             worker.Exit();
+            Finish();
+            return;
         }
 
         while (!IsCompleted)
