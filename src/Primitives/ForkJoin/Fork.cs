@@ -121,7 +121,9 @@ public static class Fork
 
     /// <summary>
     /// Pops the right-hand side back and runs it, or waits for the thief that took it. Scope tasks that the left side
-    /// spawned sit above the job (joins are strictly nested, so nothing else does): they are popped and run first.
+    /// spawned sit above the job (joins are strictly nested, so no other join's job does): they are popped and run
+    /// first. A scope's joiner inside the left side may have popped and run the job already; what lies below it is
+    /// then run as help until the deque is empty.
     /// </summary>
     private static void JoinRight(Worker worker, JoinJob job, bool forked)
     {
@@ -149,7 +151,7 @@ public static class Fork
             Worker.RunPopped(popped);
         }
 
-        // Stolen: thieves take the oldest item first, so everything below the job is gone too.
+        // Stolen (thieves take the oldest item first, so everything below went too), or run by this thread's own helping.
         worker.WaitFor(job);
     }
 

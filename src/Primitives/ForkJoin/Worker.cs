@@ -163,10 +163,19 @@ internal sealed class Worker
     }
 #endif
 
-    /// <summary>Owner, in a <c>Fork.Join</c>: runs a scope task that was pushed above the join's own job (spawned by its left side).</summary>
+    /// <summary>
+    /// Owner, in a <c>Fork.Join</c>: runs an item it popped that is not the join's own job: usually a scope task that
+    /// the left side spawned above the job; or, when a scope's joiner inside the left side already popped and ran the
+    /// job as help, an older join's job, which is then run as help too (its owner finds it done).
+    /// </summary>
     internal static void RunPopped(in Work work)
     {
-        ForkJoinScope scope = work.Scope!; // joins are strictly nested: anything above a join's job is a scope task
+        if (work.Scope is not { } scope)
+        {
+            ((JoinJob)work.Item!).RunStolen();
+            return;
+        }
+
         scope.RunTask((Action<ForkJoinScope>)work.Item!);
         scope.CountFinished(1);
     }

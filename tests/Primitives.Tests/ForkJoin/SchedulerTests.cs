@@ -119,6 +119,32 @@ public class SchedulerTests
     }
 
     [Fact]
+    public async Task A_scope_joined_inside_nested_joins_may_run_their_right_sides_and_the_joins_still_finish()
+    {
+        // The scope's joiner helps by popping this thread's deque: under its one task lie the right sides of both
+        // joins. After it ran the inner one, the inner join pops the outer join's right side: it must run it as
+        // help, not take it for a scope task.
+        Task rounds = Task.Factory.StartNew(
+            () =>
+            {
+                for (int round = 0; round < 200; round++)
+                {
+                    int[] runs = new int[3];
+                    Fork.Join(
+                        () => Fork.Join(
+                            () => ForkJoinScope.Run(scope => scope.Spawn(_ => Interlocked.Increment(ref runs[0]))),
+                            () => Interlocked.Increment(ref runs[1])),
+                        () => Interlocked.Increment(ref runs[2]));
+                    Assert.Equal([1, 1, 1], runs);
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await rounds.WaitAsync(HangGuard); // a TimeoutException: a join never finished, its right side was lost
+    }
+
+    [Fact]
     public void Exceptions_from_many_tasks_are_each_reported_once()
     {
         const int tasks = 10_000;
