@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Primitives.Benchmarks.Harness;
+using Primitives.ForkJoin;
 
 namespace Primitives.Benchmarks.ForkJoin;
 
