@@ -61,6 +61,31 @@ public sealed class SchedulerTests(ITestOutputHelper output)
     public void A_scope_inside_a_join_inside_a_scope_finishes() =>
         _coyote.Run(NestedBody, maxSteps: MaxSteps);
 
+    // Invariant: a scope joined inside two nested Fork.Joins, whose joiner may run both joins' right sides as help
+    // (it pops its own thread's deque), still lets both joins finish with every side run exactly once.
+    [Fact]
+    public void A_scope_joined_inside_nested_joins_lets_both_joins_finish() =>
+        _coyote.Run(ScopeInNestedJoinsBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.JoinDropsAnOlderJoinsJob)]
+    public void A_join_that_drops_an_older_joins_job_is_found() =>
+        _coyote.ExpectFault(FaultId.JoinDropsAnOlderJoinsJob, ScopeInNestedJoinsBody, "Deadlock", maxSteps: MaxSteps);
+
+    private static void ScopeInNestedJoinsBody()
+    {
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
+        int[] runs = new int[3];
+        void Ran(int i) => CoyoteAssert.True(Interlocked.Increment(ref runs[i]) == 1, $"side {i} ran twice");
+        Fork.Join(
+            () => Fork.Join(() => ForkJoinScope.Run(scope => scope.Spawn(_ => Ran(0))), () => Ran(1)),
+            () => Ran(2));
+        for (int i = 0; i < runs.Length; i++)
+        {
+            CoyoteAssert.True(Volatile.Read(ref runs[i]) == 1, $"side {i} ran {Volatile.Read(ref runs[i])} times before the joins returned");
+        }
+    }
+
     private static void SharedCompletionBody()
     {
         Worker.ResetForSystematicTest(Stealers, IdleSpins);

@@ -172,6 +172,12 @@ internal sealed class Worker
     {
         if (work.Scope is not { } scope)
         {
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.JoinDropsAnOlderJoinsJob))
+            {
+                return; // SEEDED FAULT: an older join's job popped by a younger join is neither run nor handed back: its owner waits forever
+            }
+#endif
             ((JoinJob)work.Item!).RunStolen();
             return;
         }

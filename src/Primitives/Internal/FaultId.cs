@@ -116,6 +116,9 @@ internal enum FaultId
     /// <summary>A retiring stealer gives up its slot without a last scan: work submitted by a thread that saw every slot taken is left for nobody.</summary>
     SchedulerStealerRetiresWithoutRescan,
 
+    /// <summary>A join that pops an older join's job (its own already run as help by a scope's joiner inside its left side) drops it: the older join waits forever.</summary>
+    JoinDropsAnOlderJoinsJob,
+
     // --- Iterators/ParallelSelect ---
 
     /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>
