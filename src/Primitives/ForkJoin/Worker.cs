@@ -25,7 +25,7 @@ namespace Primitives.ForkJoin;
 /// items are active on the thread pool (<see cref="WorkLauncher"/>); a stealer exits after <c>IdleSpins</c> empty
 /// scans. The pool lends threads only while there is work, and never more than one fewer than the cores.</para>
 /// <para><b>No work missed by a retiring stealer (Dekker).</b> A submitter stores the item (the release store of a
-/// deque's <c>_bottom</c>, or the injection queue's CAS), then loads <c>s_stealers</c> in <see cref="WakeStealers"/>; a
+/// deque's <c>_bottom</c>, or the release store that publishes an injection-queue slot), then loads <c>s_stealers</c> in <see cref="WakeStealers"/>; a
 /// retiring stealer decrements <c>s_stealers</c> (Interlocked, a full fence), then scans every deque and the
 /// injection queue once more. With a full fence between the submitter's store and load too (the CAS that takes a
 /// launch slot, or the barrier of <c>WakeStealersSlow</c>), one of them sees the other: the submitter launches a
@@ -109,7 +109,7 @@ internal sealed class Worker
         Worker? worker = t_current;
         if (worker is null || worker._depth == 0 || !worker.Deque.TryPush(work)) // plain _depth: this thread's own
         {
-            s_injected.Enqueue(work); // a CAS inside: ordered before the load of s_stealers in WakeStealers
+            s_injected.Enqueue(work); // published by a release store inside; WakeStealers fences before its decisive load of s_stealers
         }
 
         WakeStealers();
