@@ -243,8 +243,12 @@ internal sealed class Worker
     }
 
     /// <summary>Owner: its own newest item, else the oldest injected one, else the oldest of another deque.</summary>
+    /// <remarks>
+    /// LooksEmpty first: for the owner it is never wrong when it says empty (only thieves move top, and a stale top
+    /// makes the deque look fuller), and it spares a stealer that lives on injected work the pop's full fence.
+    /// </remarks>
     private bool TryFind(out Work work) =>
-        Deque.TryPop(out work) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work);
+        (!Deque.LooksEmpty && Deque.TryPop(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work);
 
     /// <summary>Runs found work: a stolen join job, or a scope task counted in <paramref name="batch"/>.</summary>
     private static void Execute(in Work work, ref Batch batch)
