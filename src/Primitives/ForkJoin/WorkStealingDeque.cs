@@ -54,6 +54,12 @@ internal sealed class WorkStealingDeque
     {
         long bottom = Volatile.Read(ref _bottom); // the owner is the only writer of _bottom
         long top = Volatile.Read(ref _top); // acquire: pairs with the thieves' CAS of _top; a stale value only makes the deque look fuller
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.DequePushIgnoresCapacity))
+        {
+            top = bottom; // SEEDED FAULT: never full: a push into a full deque overwrites the oldest item's slot
+        }
+#endif
         if (bottom - top >= Capacity)
         {
             return false;

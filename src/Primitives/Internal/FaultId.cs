@@ -119,6 +119,9 @@ internal enum FaultId
     /// <summary>A join that pops an older join's job (its own already run as help by a scope's joiner inside its left side) drops it: the older join waits forever.</summary>
     JoinDropsAnOlderJoinsJob,
 
+    /// <summary>TryPush skips the capacity check: a push into a full deque overwrites the oldest item, which is lost.</summary>
+    DequePushIgnoresCapacity,
+
     // --- Iterators/ParallelSelect ---
 
     /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>

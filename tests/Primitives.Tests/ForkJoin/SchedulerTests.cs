@@ -212,7 +212,8 @@ public class SchedulerTests
         var tasks = new Action<ForkJoinScope>[WorkStealingDeque.Capacity];
         for (int i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = _ => { };
+            int index = i;
+            tasks[i] = _ => GC.KeepAlive(index); // a closure each: distinct delegates
             Assert.True(deque.TryPush(new Work(tasks[i], scope)));
         }
 
