@@ -25,7 +25,8 @@ namespace Primitives.ForkJoin;
 /// explicit <c>Interlocked.MemoryBarrier</c>. Then either the thief sees the decremented bottom and backs
 /// off, or the owner sees the thief's top and, for the last item, both race with a CAS on <c>_top</c>.
 /// (3) A thief reads the slot before its CAS of <c>_top</c>; the owner cannot overwrite that slot before
-/// the CAS, because it pushes only while <c>bottom - top &lt; capacity</c> with a top it read no later.</para>
+/// the CAS, because it pushes only while <c>bottom - top &lt; capacity</c> with a top it read no later (its cached
+/// copy, refreshed only when the copy says full: thieves never read the owner's line on a push, nor it theirs).</para>
 /// <para><b>Slots.</b> A slot is a two-reference struct, written and read with plain accesses: the write is ordered
 /// before the release store of <c>_bottom</c> that publishes it (ordering 1), and a thief keeps what it read only if
 /// its CAS of <c>_top</c> succeeds, which proves the slot was not overwritten (ordering 3): a torn read is dropped.</para>
@@ -42,18 +43,17 @@ internal sealed class WorkStealingDeque
     private const int Mask = Capacity - 1;
 
     private readonly Work[] _items = new Work[Capacity];
-    private long _top;
-    private long _bottom;
+    private WorkStealingDequeIndices _indices; // mutable struct: do not make this readonly
 
     /// <summary>A cheap hint for thieves (no fence): false positives and negatives are both possible.</summary>
     internal bool LooksEmpty =>
-        Volatile.Read(ref _top) >= Volatile.Read(ref _bottom); // acquire: hint only; TrySteal re-reads both with the fence
+        Volatile.Read(ref _indices.Top) >= Volatile.Read(ref _indices.Bottom); // acquire: hint only; TrySteal re-reads both with the fence
 
     /// <summary>Owner: pushes <paramref name="work"/> at the bottom; false if the deque is full.</summary>
     internal bool TryPush(in Work work)
     {
-        long bottom = Volatile.Read(ref _bottom); // the owner is the only writer of _bottom
-        long top = Volatile.Read(ref _top); // acquire: pairs with the thieves' CAS of _top; a stale value only makes the deque look fuller
+        long bottom = Volatile.Read(ref _indices.Bottom); // the owner is the only writer of _bottom
+        long top = _indices.CachedTop; // plain: the owner's own copy; top only grows, so a stale value only makes the deque look fuller
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.DequePushIgnoresCapacity))
         {
@@ -62,11 +62,16 @@ internal sealed class WorkStealingDeque
 #endif
         if (bottom - top >= Capacity)
         {
-            return false;
+            top = Volatile.Read(ref _indices.Top); // acquire: pairs with the thieves' CAS of _top; read only when the copy says full
+            _indices.CachedTop = top; // plain: the owner's own
+            if (bottom - top >= Capacity)
+            {
+                return false;
+            }
         }
 
         _items[bottom & Mask] = work; // plain (two references): ordered before the release of _bottom below, which publishes it
-        Volatile.Write(ref _bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal (and, through the CAS or fence in Worker.WakeStealers, with a retiring stealer's last scan)
+        Volatile.Write(ref _indices.Bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal (and, through the CAS or fence in Worker.WakeStealers, with a retiring stealer's last scan)
         return true;
     }
 
@@ -74,12 +79,12 @@ internal sealed class WorkStealingDeque
     internal bool TryPop(out Work work)
     {
         work = default;
-        long bottom = Volatile.Read(ref _bottom) - 1; // the owner is the only writer of _bottom
-        Interlocked.Exchange(ref _bottom, bottom); // full fence: the store of _bottom is ordered before the load of _top (ordering 2)
-        long top = Volatile.Read(ref _top); // acquire: pairs with the thieves' CAS of _top
+        long bottom = Volatile.Read(ref _indices.Bottom) - 1; // the owner is the only writer of _bottom
+        Interlocked.Exchange(ref _indices.Bottom, bottom); // full fence: the store of _bottom is ordered before the load of _top (ordering 2)
+        long top = Volatile.Read(ref _indices.Top); // acquire: pairs with the thieves' CAS of _top
         if (top > bottom)
         {
-            Volatile.Write(ref _bottom, bottom + 1); // empty: restore (thieves saw top >= bottom and backed off)
+            Volatile.Write(ref _indices.Bottom, bottom + 1); // empty: restore (thieves saw top >= bottom and backed off)
             return false;
         }
 
@@ -87,7 +92,7 @@ internal sealed class WorkStealingDeque
         if (top == bottom)
         {
             // The last item: a thief may be taking it right now. The CAS of _top decides.
-            bool won = Interlocked.CompareExchange(ref _top, top + 1, top) == top; // full fence: pairs with the thieves' CAS
+            bool won = Interlocked.CompareExchange(ref _indices.Top, top + 1, top) == top; // full fence: pairs with the thieves' CAS
 #if PRIMITIVES_FAULTS
             if (Fault.Is(FaultId.JoinPopWithoutCas))
             {
@@ -100,7 +105,7 @@ internal sealed class WorkStealingDeque
                 work = item;
             }
 
-            Volatile.Write(ref _bottom, bottom + 1); // the deque is empty either way: top == bottom + 1 after a win, or a thief moved top
+            Volatile.Write(ref _indices.Bottom, bottom + 1); // the deque is empty either way: top == bottom + 1 after a win, or a thief moved top
             return won;
         }
 
@@ -114,9 +119,9 @@ internal sealed class WorkStealingDeque
     internal bool TrySteal(out Work work)
     {
         work = default;
-        long top = Volatile.Read(ref _top); // acquire: pairs with other thieves' CAS of _top
+        long top = Volatile.Read(ref _indices.Top); // acquire: pairs with other thieves' CAS of _top
         Interlocked.MemoryBarrier(); // full fence: the load of _top is ordered before the load of _bottom (ordering 2)
-        long bottom = Volatile.Read(ref _bottom); // acquire: pairs with the owner's release of _bottom in TryPush
+        long bottom = Volatile.Read(ref _indices.Bottom); // acquire: pairs with the owner's release of _bottom in TryPush
         if (top >= bottom)
         {
             return false;
@@ -126,12 +131,12 @@ internal sealed class WorkStealingDeque
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.JoinStealWithoutCas))
         {
-            Volatile.Write(ref _top, top + 1); // SEEDED FAULT: no CAS: the owner's pop of the last item, or another thief, can take the same job
+            Volatile.Write(ref _indices.Top, top + 1); // SEEDED FAULT: no CAS: the owner's pop of the last item, or another thief, can take the same job
             work = item;
             return true;
         }
 #endif
-        if (Interlocked.CompareExchange(ref _top, top + 1, top) != top) // full fence: pairs with the owner's CAS in TryPop
+        if (Interlocked.CompareExchange(ref _indices.Top, top + 1, top) != top) // full fence: pairs with the owner's CAS in TryPop
         {
             return false;
         }

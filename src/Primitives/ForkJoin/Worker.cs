@@ -25,11 +25,12 @@ namespace Primitives.ForkJoin;
 /// items are active on the thread pool (<see cref="WorkLauncher"/>); a stealer exits after <c>IdleSpins</c> empty
 /// scans. The pool lends threads only while there is work, and never more than one fewer than the cores.</para>
 /// <para><b>No work missed by a retiring stealer (Dekker).</b> A submitter stores the item (the release store of a
-/// deque's <c>_bottom</c>, or the release store that publishes an injection-queue slot), then loads <c>s_stealers</c> in <see cref="WakeStealers"/>; a
-/// retiring stealer decrements <c>s_stealers</c> (Interlocked, a full fence), then scans every deque and the
-/// injection queue once more. With a full fence between the submitter's store and load too (the CAS that takes a
-/// launch slot, or the barrier of <c>WakeStealersSlow</c>), one of them sees the other: the submitter launches a
-/// stealer, or the last scan finds the item.</para>
+/// deque's <c>_bottom</c>, or the injection queue's CAS of its tail), then loads <c>s_stealers</c>; a retiring stealer
+/// decrements <c>s_stealers</c> (Interlocked, a full fence), then scans every deque and the injection queue once more.
+/// With a full fence between the submitter's store and load too (for a push: the CAS that takes a launch slot, or the
+/// barrier of <c>WakeStealersSlow</c>; for an injection: the queue's CAS itself, which is the item's linearization
+/// point, since a dequeuer that sees the tail moved waits for the slot), one of them sees the other: the submitter
+/// launches a stealer, or the last scan finds the item.</para>
 /// <para><b>Completion counts.</b> A thread that runs scope tasks found by a scan subtracts them from their scope's
 /// <c>Pending</c> in batches (<see cref="Batch"/>): when the next item belongs to another scope or is a join job, every
 /// <c>CountBatchSize</c> tasks, and always before it spins idle, parks, retires or returns. So it never waits, for
@@ -107,12 +108,19 @@ internal sealed class Worker
     internal static void Submit(in Work work)
     {
         Worker? worker = t_current;
-        if (worker is null || worker._depth == 0 || !worker.Deque.TryPush(work)) // plain _depth: this thread's own
+        if (worker is not null && worker._depth != 0 && worker.Deque.TryPush(work)) // plain _depth: this thread's own
         {
-            s_injected.Enqueue(work); // published by a release store inside; WakeStealers fences before its decisive load of s_stealers
+            WakeStealers(); // fences before its decisive load of s_stealers (see "No work missed")
+            return;
         }
 
-        WakeStealers();
+        // The enqueue's CAS of the queue's tail is a full fence and the item's linearization point (a dequeuer that
+        // sees the tail moved waits for the slot to be published), so the load of s_stealers below needs no other.
+        s_injected.Enqueue(work);
+        if (Volatile.Read(ref s_stealers) < s_maxStealers) // acquire: pairs with the stealers' Decrement (Dekker, with the CAS above)
+        {
+            TryLaunchStealer();
+        }
     }
 
     /// <summary>Whether any deque or the injection queue looks non-empty (a hint: a parked joiner's wake condition).</summary>
