@@ -84,8 +84,9 @@ namespace Primitives.ForkJoin;
 /// other spawns onto a shared injection queue; at most <see cref="Environment.ProcessorCount"/> - 1 pool threads steal,
 /// each returned to the pool after a short idle spin, and the thread that joins runs pending work itself while it
 /// waits. That is what keeps deeply nested scopes from deadlocking when the pool has few threads. Tasks that block
-/// until siblings run, or loop for long, belong in a scope from <see cref="Open(int, CancellationToken)"/>, whose tasks
-/// run on up to <c>maxDegreeOfParallelism</c> pool threads of its own. Tasks run in the <see cref="ExecutionContext"/> that was
+/// until siblings run, loop for long, or block on work that only stealers would run (an async join), belong in a scope
+/// from <see cref="Open(int, CancellationToken)"/>, whose tasks run on up to <c>maxDegreeOfParallelism</c> pool threads
+/// of its own: a blocked task holds one of the few shared stealers. Tasks run in the <see cref="ExecutionContext"/> that was
 /// current when the scope was opened (AsyncLocal values flow from there, not from each spawner), and
 /// what a task writes to an AsyncLocal never flows back: not to the joining thread, even when the task ran
 /// inline on it, nor to other tasks.</para>
