@@ -1,12 +1,13 @@
 using BenchmarkDotNet.Attributes;
 using Primitives.Benchmarks.Harness;
+using Primitives.ForkJoin;
 
 namespace Primitives.Benchmarks.ForkJoin;
 
-/// <summary>Our side of the recursive comparison: <see cref="Primitives.ForkJoin.ForkJoin.Join{T1, T2}"/>.</summary>
+/// <summary>Our side of the recursive comparison: <see cref="Fork.Join{T1, T2}"/>.</summary>
 public partial class RecursiveJoinBenchmarks
 {
-    [Benchmark(Description = "recursive ForkJoin.Join")]
+    [Benchmark(Description = "recursive Fork.Join")]
     [BenchmarkCategory(Categories.Ours, Categories.Quick)]
     public long Join() => Checked(SumJoin(0, Tasks));
 
@@ -18,7 +19,7 @@ public partial class RecursiveJoinBenchmarks
         }
 
         int middle = from + ((to - from) / 2);
-        var (left, right) = Primitives.ForkJoin.ForkJoin.Join(() => SumJoin(from, middle), () => SumJoin(middle, to));
+        var (left, right) = Fork.Join(() => SumJoin(from, middle), () => SumJoin(middle, to));
         return left + right;
     }
 }

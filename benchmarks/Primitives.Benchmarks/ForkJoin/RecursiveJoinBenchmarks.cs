@@ -6,7 +6,7 @@ namespace Primitives.Benchmarks.ForkJoin;
 /// <summary>
 /// Recursive binary fork-join down to single leaves: the sum of 0..Tasks-1 by halving the range at
 /// every level, so each operation performs Tasks - 1 joins. The peer is recursive
-/// <c>Parallel.Invoke</c>; the sequential recursion shows the floor. Our side (<c>ForkJoin.Join</c>) is
+/// <c>Parallel.Invoke</c>; the sequential recursion shows the floor. Our side (<c>Fork.Join</c>) is
 /// in <c>RecursiveJoinBenchmarks.Join.cs</c>.
 /// </summary>
 [MemoryDiagnoser]

@@ -6,7 +6,8 @@ namespace Primitives.CoyoteTests.ForkJoin;
 
 /// <summary>
 /// Systematic tests of the Chase-Lev <c>WorkStealingDeque</c> on its own: one owner pushes and pops, two thieves
-/// steal, around the last element and the empty deque, without the join machinery (no stealers are launched).
+/// steal, around the last element, the empty deque and the full deque, without the join machinery (no stealers are
+/// launched).
 /// </summary>
 public sealed class WorkStealingDequeTests(ITestOutputHelper output)
 {
@@ -26,20 +27,88 @@ public sealed class WorkStealingDequeTests(ITestOutputHelper output)
     [Fact]
     [SeededFault(FaultId.JoinPopWithoutCas)]
     public void A_pop_of_the_last_job_without_its_CAS_is_found() =>
-        _coyote.ExpectFault(FaultId.JoinPopWithoutCas, TakeBody, "taken twice");
+        _coyote.ExpectFault(FaultId.JoinPopWithoutCas, TakeBody, "taken twice", scale: 10); // the race needs a thief's CAS between the owner's load of top and its own CAS
+
+    // Invariant: a push into a full deque fails unless a steal freed a slot; either way no item is overwritten: every
+    // item pushed is taken exactly once. (A fill takes about 3,000 scheduling steps: fewer iterations.)
+    [Fact]
+    public void A_full_deque_refuses_a_push_and_loses_nothing() =>
+        _coyote.Run(FullBody, scale: FullScale, maxSteps: FullMaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.DequePushIgnoresCapacity)]
+    public void A_push_that_ignores_the_capacity_is_found() =>
+        _coyote.ExpectFault(FaultId.DequePushIgnoresCapacity, FullBody, "full deque", scale: FullScale, maxSteps: FullMaxSteps);
+
+    private const double FullScale = 0.1;
+
+    private const int FullMaxSteps = 40_000;
+
+    private static void FullBody()
+    {
+        Worker.ResetForSystematicTest(0, 1);
+        var deque = new WorkStealingDeque();
+        var scope = ForkJoinScope.Open();
+        int count = WorkStealingDeque.Capacity + 1;
+        var tasks = new Action<ForkJoinScope>[count];
+        int[] taken = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            int index = i;
+            tasks[i] = _ => GC.KeepAlive(index); // a closure each: distinct delegates
+        }
+
+        void Take(Work work)
+        {
+            int i = Array.IndexOf(tasks, work.Item);
+            CoyoteAssert.True(i >= 0, "an item that was never pushed came out of the deque");
+            CoyoteAssert.True(Interlocked.Increment(ref taken[i]) == 1, $"item {i} was taken twice");
+        }
+
+        int stolen = 0;
+        Task thief = CoyoteAssert.Run("thief", () =>
+        {
+            if (deque.TrySteal(out Work work))
+            {
+                Take(work);
+                Interlocked.Increment(ref stolen);
+            }
+        });
+
+        for (int i = 0; i < WorkStealingDeque.Capacity; i++)
+        {
+            CoyoteAssert.True(deque.TryPush(new Work(tasks[i], scope)), $"push {i} into a deque with free slots failed");
+        }
+
+        bool pushed = deque.TryPush(new Work(tasks[^1], scope));
+        thief.Wait();
+        CoyoteAssert.True(!pushed || Volatile.Read(ref stolen) == 1, "a push into a full deque succeeded although nothing was stolen");
+        while (deque.TryPop(out Work work))
+        {
+            Take(work);
+        }
+
+        for (int i = 0; i < (pushed ? count : count - 1); i++)
+        {
+            CoyoteAssert.True(Volatile.Read(ref taken[i]) == 1, $"item {i} was lost: taken {Volatile.Read(ref taken[i])} times");
+        }
+
+        scope.Join();
+    }
 
     private static void TakeBody()
     {
-        JoinWorker.ResetForSystematicTest(0, 1);
-        JoinWorker owner = JoinWorker.Current;
+        Worker.ResetForSystematicTest(0, 1);
+        Worker owner = Worker.Current;
         var deque = new WorkStealingDeque();
         JoinJob[] jobs = [new ActionJoinJob(owner, () => { }), new ActionJoinJob(owner, () => { }), new ActionJoinJob(owner, () => { })];
         int[] taken = new int[jobs.Length];
-        void Take(JoinJob? job)
+        void Take(bool found, Work work)
         {
-            if (job is not null)
+            if (found)
             {
-                int i = Array.IndexOf(jobs, job);
+                CoyoteAssert.True(work.Item is not null, "a job was taken twice: a steal got the slot that the owner's pop of the same job had emptied");
+                int i = Array.IndexOf(jobs, work.Item);
                 CoyoteAssert.True(i >= 0, "a job that was never pushed came out of the deque");
                 CoyoteAssert.True(Interlocked.Increment(ref taken[i]) == 1, $"job {i} was taken twice");
             }
@@ -47,22 +116,22 @@ public sealed class WorkStealingDequeTests(ITestOutputHelper output)
 
         Task thief1 = CoyoteAssert.Run("thief 1", () =>
         {
-            Take(deque.TrySteal());
-            Take(deque.TrySteal());
+            Take(deque.TrySteal(out Work first), first);
+            Take(deque.TrySteal(out Work second), second);
         });
-        Task thief2 = CoyoteAssert.Run("thief 2", () => Take(deque.TrySteal()));
+        Task thief2 = CoyoteAssert.Run("thief 2", () => Take(deque.TrySteal(out Work work), work));
 
-        CoyoteAssert.True(deque.TryPush(jobs[0]) && deque.TryPush(jobs[1]), "a push into an almost empty deque failed");
-        Take(deque.TryPop());
-        CoyoteAssert.True(deque.TryPush(jobs[2]), "a push into an almost empty deque failed");
-        while (deque.TryPop() is { } job)
+        CoyoteAssert.True(deque.TryPush(new Work(jobs[0])) && deque.TryPush(new Work(jobs[1])), "a push into an almost empty deque failed");
+        Take(deque.TryPop(out Work popped), popped);
+        CoyoteAssert.True(deque.TryPush(new Work(jobs[2])), "a push into an almost empty deque failed");
+        while (deque.TryPop(out Work work))
         {
-            Take(job);
+            Take(true, work);
         }
 
         thief1.Wait();
         thief2.Wait();
-        CoyoteAssert.True(deque.TryPop() is null && deque.TrySteal() is null, "the deque is not empty after everything was taken");
+        CoyoteAssert.True(!deque.TryPop(out _) && !deque.TrySteal(out _), "the deque is not empty after everything was taken");
         for (int i = 0; i < jobs.Length; i++)
         {
             CoyoteAssert.True(Volatile.Read(ref taken[i]) == 1, $"job {i} was lost: taken {Volatile.Read(ref taken[i])} times");

@@ -6,8 +6,11 @@ namespace Primitives.ForkJoin;
 // ForkJoinScope.cs.
 public sealed partial class ForkJoinScope
 {
-    /// <summary>The joiner's sync wait condition: finished, or there is a queued task it can run itself.</summary>
-    private static readonly Func<ForkJoinScope, bool> s_isFinishedOrHasWork = static scope => scope.IsCompleted || !scope._queue.IsEmpty;
+    /// <summary>The dedicated joiner's sync wait condition: finished, or there is a queued task it can run itself.</summary>
+    private static readonly Func<ForkJoinScope, bool> s_isFinishedOrHasWork = static scope => scope.IsCompleted || !scope._queue!.IsEmpty;
+
+    /// <summary>The shared joiner's sync wait condition: finished, or the scheduler holds work it can run itself.</summary>
+    private static readonly Func<ForkJoinScope, bool> s_isFinishedOrAnyWork = static scope => scope.IsCompleted || Worker.AnyWorkVisible();
 
     /// <summary>The async joiner's wait condition: finished.</summary>
     private static readonly Func<ForkJoinScope, bool> s_isFinished = static scope => scope.IsCompleted;
@@ -22,10 +25,20 @@ public sealed partial class ForkJoinScope
     public void Join()
     {
         EnterJoin();
+        if (IsShared)
+        {
+            Worker worker = Worker.Current;
+            worker.Enter(); // tasks it runs spawn onto this thread's deque
+            worker.HelpUntil(s_isFinished, this, _gate, s_isFinishedOrAnyWork); // local, injected and stolen work of any scope
+            worker.Exit();
+            Finish();
+            return;
+        }
+
         while (!IsCompleted)
         {
             int finished = 0;
-            while (_queue.TryDequeue(out Action<ForkJoinScope>? task))
+            while (_queue!.TryDequeue(out Action<ForkJoinScope>? task))
             {
                 RunTask(task); // help: this is what keeps nested scopes from deadlocking on a starved pool
                 finished = CountFinishedInBatches(finished + 1);
@@ -61,9 +74,9 @@ public sealed partial class ForkJoinScope
 
     private async Task JoinAsyncCore()
     {
-        if (!_queue.IsEmpty)
+        if (!IsShared && !_queue!.IsEmpty)
         {
-            TryLaunchRunner(); // nobody may be draining: the async joiner does not run tasks inline
+            TryLaunchRunner(); // nobody may be draining: the async joiner does not run tasks inline (shared: every submission woke stealers)
         }
 
         await _gate.WaitAsync(s_isFinished, this, CancellationToken.None).ConfigureAwait(false);
@@ -72,7 +85,7 @@ public sealed partial class ForkJoinScope
 
     private static async Task RunAsyncCore(Func<ForkJoinScope, Task> body, CancellationToken cancellationToken)
     {
-        var scope = new ForkJoinScope(Environment.ProcessorCount, cancellationToken);
+        var scope = new ForkJoinScope(0, cancellationToken);
         try
         {
             await body(scope).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Primitives.Internal;
@@ -8,50 +9,53 @@ namespace Primitives.ForkJoin;
 // Design note
 // ===========
 // Structured fork-join in the style of rayon's scope: tasks spawned into a scope (by its body, by other
-// tasks, by any thread) all finish before the scope's Join returns. See docs/fork-join-scope.md.
+// tasks, by any thread) all finish before the scope's Join returns. The full note, with the scheduler's
+// deque protocol and the memory-ordering contract, is docs/fork-join-scope.md.
 //
-// Algorithm: a per-scope lock-free FIFO (ConcurrentQueue) of unstarted tasks, drained by at most
-// _maxRunners "runner" work items on the thread pool (WorkLauncher) and by the joining thread itself.
-// One Interlocked counter of unfinished work (_counters.Pending) decides completion. Threads that run
-// tasks subtract them from it in batches: one Interlocked.Add each time they find the queue empty.
+// Two kinds of scope, one counter:
+//   shared     (Run, RunAsync, Open()): tasks go to the work-stealing scheduler of Fork.Join (Worker): the
+//              spawning thread's deque when it is in the scheduler, else the injection queue. Stealers and
+//              helping joiners run them; the sync joiner helps until Pending is 0.
+//   dedicated  (Open(maxDegreeOfParallelism)): for long-running or blocking tasks (the iterator's worker
+//              loops). A per-scope FIFO (_queue) drained by at most _maxRunners runner work items of its own
+//              and by its joiner; nothing else takes its tasks, so they never occupy the scheduler's stealers
+//              and a helping joiner of another scope never runs one of them.
 //
 // State and owners:
 //   _counters.Pending  1 (the scope's hold, dropped once by Join/JoinAsync) + tasks spawned and not
 //                      finished. Spawn increments with a CAS that refuses 0, so once it reaches 0 (the
 //                      scope is finished) it stays 0 and every later Spawn throws. A task is
-//                      subtracted after it ran (or was skipped), never before: each thread that runs
-//                      tasks subtracts how many it ran when it finds the queue empty (before it exits or
-//                      parks) and after every CountBatchSize of them, so Pending may over-count by a bounded
-//                      amount for a while but never under-counts.
-//   _counters.Runners  runners launched and not exited; CAS-incremented only below _maxRunners.
-//   _queue             unstarted tasks; any thread enqueues, runners and the joiner dequeue.
+//                      subtracted after it ran (or was skipped), never before, by the thread that ran it,
+//                      in batches (before that thread waits, retires or switches scope, and every
+//                      CountBatchSize tasks): Pending over-counts for a while but never under-counts.
+//   _counters.Runners  dedicated only: runners launched and not exited; CAS-incremented below _maxRunners.
+//   _queue             dedicated only: unstarted tasks; any thread enqueues, runners and the joiner dequeue.
 //   _exceptions        immutable linked stack of failures, pushed with a CAS loop, read after Pending == 0.
 //   _cancelState       0, then Cancelling (1), set once with Interlocked.CompareExchange by the first
 //                      failure or the outer token; only that caller cancels _cts.
 //   _joined            0, then 1 once (Interlocked.Exchange): Join/JoinAsync may be called once.
 //
-// Invariants: Pending >= number of tasks in _queue + number running; Pending == 0 implies the queue is
-// empty, nothing runs, and the hold is dropped. No task starts after Pending reaches 0: a task can only
-// be dequeued while it is counted in Pending.
+// Invariants: Pending >= number of unstarted tasks + number running; Pending == 0 implies none is
+// queued anywhere, nothing runs, and the hold is dropped. No task starts after Pending reaches 0: a task
+// can only be taken while it is counted in Pending.
 //
 // Orderings:
 //   1. Task -> joiner. Every task's effects (including its pushes to _exceptions) come before the
 //      Interlocked.Add that subtracts it from Pending; the joiner observes Pending == 0 with an acquire
 //      load, which reads the value written by the last of the release sequence of all those
-//      read-modify-writes. So everything every task did is visible to the code after Join, and
-//      _exceptions is complete.
-//   2. Spawn -> runner (no stranded task). Spawn enqueues (a full fence inside ConcurrentQueue) and
-//      then reads Runners; a runner that finds the queue empty decrements Runners (full fence) and then
-//      re-checks the queue. Dekker: either the spawner sees the decrement and launches a runner, or the
-//      runner sees the task and keeps going. The joiner drains the queue too, so even a runner that the
-//      pool never starts cannot strand a task once Join is called.
-//   3. Waking the joiner. Spawn (after the enqueue) and the final subtraction call
-//      _gate.NotifyIfWaiting; the joiner waits on "Pending == 0 or the queue is non-empty" (WaitGate:
+//      read-modify-writes. So everything every task did is visible to the code after Join.
+//   2. Spawn -> runner (no stranded task). Dedicated: Spawn enqueues (a full fence inside
+//      ConcurrentQueue) and then reads Runners; a runner that finds the queue empty decrements Runners
+//      (full fence) and then re-checks the queue (Dekker). Shared: the same pattern between a submission
+//      and a retiring stealer (Worker). The sync joiner runs the scope's work itself either way.
+//   3. Waking the joiner. Spawn (after the enqueue or push) and the final subtraction call
+//      _gate.NotifyIfWaiting; the joiner waits on "Pending == 0 or there is work it can run" (WaitGate:
 //      no lost wake-up).
 //
-// Deadlock freedom under nesting: a task is either in the queue (any joiner of its scope can run it) or
-// running on a thread that is executing it. A thread that joins a nested scope runs that scope's queued
-// tasks itself, so a chain of nested joins always ends at a running task, even with no free pool thread.
+// Deadlock freedom under nesting: a task is either queued (a joiner of its scope can take it: the
+// dedicated queue, the injection queue, or any deque, all of which a shared joiner scans) or running on a
+// thread that is executing it. A thread that joins runs queued work itself, so a chain of nested joins
+// always ends at a running task, even with no free pool thread.
 
 /// <summary>
 /// A fork-join scope: a body spawns any number of tasks, tasks spawn more into the same scope, and the
@@ -74,16 +78,21 @@ namespace Primitives.ForkJoin;
 /// <see cref="RunAsync(Func{ForkJoinScope, Task}, CancellationToken)"/> run a body and join. The explicit
 /// form <see cref="Open(CancellationToken)"/> returns an open scope: spawn into it, return to the caller,
 /// and later call <see cref="Join"/> or <see cref="JoinAsync"/> exactly once.</para>
-/// <para><b>Threading.</b> Tasks run on the .NET thread pool: at most <c>maxDegreeOfParallelism</c>
-/// (default <see cref="Environment.ProcessorCount"/>; one fewer for <see cref="Run"/>, whose calling thread
-/// joins) at a time from the pool, plus the thread that joins,
-/// which runs unstarted tasks of the scope itself while it waits. That is what keeps deeply nested scopes
-/// from deadlocking when the pool has few threads. Tasks run in the <see cref="ExecutionContext"/> that was
+/// <para><b>Threading.</b> Tasks of a scope from <see cref="Run"/>, <c>RunAsync</c> or <see cref="Open(CancellationToken)"/>
+/// run on the work-stealing scheduler that <see cref="Fork.Join(Action, Action)"/> uses: a task spawned from a thread
+/// that is running scheduler work (a task, a join, the body of <see cref="Run"/>) goes onto that thread's own deque,
+/// other spawns onto a shared injection queue; at most <see cref="Environment.ProcessorCount"/> - 1 pool threads steal,
+/// each returned to the pool after a short idle spin, and the thread that joins runs pending work itself while it
+/// waits. That is what keeps deeply nested scopes from deadlocking when the pool has few threads. Tasks that block
+/// until siblings run, loop for long, or block on work that only stealers would run (an async join), belong in a scope
+/// from <see cref="Open(int, CancellationToken)"/>, whose tasks run on up to <c>maxDegreeOfParallelism</c> pool threads
+/// of its own: a blocked task holds one of the few shared stealers. Tasks run in the <see cref="ExecutionContext"/> that was
 /// current when the scope was opened (AsyncLocal values flow from there, not from each spawner), and
 /// what a task writes to an AsyncLocal never flows back: not to the joining thread, even when the task ran
 /// inline on it, nor to other tasks.</para>
-/// <para><b>Execution order.</b> Unstarted tasks are taken first-in first-out. There is no ordering between
-/// tasks beyond that; a task spawned by another may start before its parent finishes.</para>
+/// <para><b>Execution order.</b> None is promised. On the shared scheduler a thread runs the newest task on its own
+/// deque first and thieves take the oldest; a dedicated scope takes its tasks first-in first-out. A task spawned by
+/// another may start before its parent finishes.</para>
 /// <para><b>Exceptions and cancellation.</b> Every exception thrown by the body or a task is kept, and the
 /// join throws them all in an <see cref="AggregateException"/> once every task has finished. The first
 /// failure, or the outer token given at creation, cancels <see cref="CancellationToken"/>; from then on
@@ -98,6 +107,7 @@ namespace Primitives.ForkJoin;
     "Design",
     "CA1001:Types that own disposable fields should be disposable",
     Justification = "_cancellation never gets a timer or a wait handle (nothing to free), and its one registration, on the outer token, is unregistered when the scope finishes. Disposing it could race with a late outer-token callback that cancels it.")]
+[DebuggerDisplay("{DebuggerDisplay,nq}")]
 public sealed partial class ForkJoinScope
 {
 #if PRIMITIVES_FAULTS
@@ -113,15 +123,15 @@ public sealed partial class ForkJoinScope
     private const int CountBatchSize = 1024;
 #endif
 
-    private readonly ConcurrentQueue<Action<ForkJoinScope>> _queue = new();
+    private readonly ConcurrentQueue<Action<ForkJoinScope>>? _queue; // dedicated scopes only
     private readonly CancellationTokenSource _cancellation = new();
     private readonly CancellationToken _token;
     private readonly CancellationToken _outerToken;
     private readonly ExecutionContext? _context;
     private readonly WaitGate _gate = new();
-    private readonly Runner _runner;
+    private readonly Runner? _runner; // dedicated scopes only
     private readonly ContextCallback _invokeTask;
-    private readonly int _maxRunners;
+    private readonly int _maxRunners; // 0: a shared scope
     private CancellationTokenRegistration _outerRegistration;
     private ExceptionNode? _exceptions;
     private int _cancelState;
@@ -129,13 +139,19 @@ public sealed partial class ForkJoinScope
     private int _joined;
     private ForkJoinScopeCounters _counters; // mutable struct: do not make this readonly
 
+    /// <summary>Opens a scope: shared when <paramref name="maxDegreeOfParallelism"/> is 0, else dedicated with that many runners.</summary>
     private ForkJoinScope(int maxDegreeOfParallelism, CancellationToken cancellationToken)
     {
         _maxRunners = maxDegreeOfParallelism;
         _token = _cancellation.Token;
         _outerToken = cancellationToken;
         _context = WorkLauncher.CaptureContext();
-        _runner = new Runner(this);
+        if (maxDegreeOfParallelism != 0)
+        {
+            _queue = new();
+            _runner = new Runner(this);
+        }
+
         _invokeTask = task => Invoke((Action<ForkJoinScope>)task!);
         _counters.Pending = 1; // plain: the scope is not yet visible to any other thread
         if (cancellationToken.CanBeCanceled)
@@ -154,6 +170,15 @@ public sealed partial class ForkJoinScope
     /// <summary>Whether the scope has finished: joined, and every task done. Spawning is refused from then on.</summary>
     public bool IsCompleted => Volatile.Read(ref _counters.Pending) == 0; // acquire: pairs with the final decrement
 
+    /// <summary>Whether the scope's tasks run on the shared work-stealing scheduler (not on runners of its own).</summary>
+    private bool IsShared => _maxRunners == 0;
+
+    /// <summary>What the debugger shows: unfinished work (the hold included until the join) and who runs it.</summary>
+    internal string DebuggerDisplay =>
+        IsShared
+            ? $"Pending = {Volatile.Read(ref _counters.Pending)}, shared scheduler, stealers = {Worker.ActiveStealers}, joined = {Volatile.Read(ref _joined) != 0}" // acquire: snapshots only
+            : $"Pending = {Volatile.Read(ref _counters.Pending)}, runners = {Volatile.Read(ref _counters.Runners)}/{_maxRunners}, joined = {Volatile.Read(ref _joined) != 0}"; // acquire: snapshots only
+
     /// <summary>
     /// Runs <paramref name="body"/> with a new scope, then waits until every task spawned into the scope
     /// has finished, running unstarted ones on the calling thread meanwhile.
@@ -166,8 +191,16 @@ public sealed partial class ForkJoinScope
     public static void Run(Action<ForkJoinScope> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        // The calling thread joins and runs tasks itself, so the pool lends one thread fewer.
-        OpenAndRun(body, Math.Max(1, Environment.ProcessorCount - 1), cancellationToken).Join();
+        Worker worker = Worker.Current;
+        worker.Enter(); // the body's spawns go to this thread's deque: it joins, so it runs what nobody steals
+        try
+        {
+            OpenAndRun(body, 0, cancellationToken).Join();
+        }
+        finally
+        {
+            worker.Exit();
+        }
     }
 
     /// <summary>
@@ -195,7 +228,7 @@ public sealed partial class ForkJoinScope
     public static Task RunAsync(Action<ForkJoinScope> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return OpenAndRun(body, Environment.ProcessorCount, cancellationToken).JoinAsync();
+        return OpenAndRun(body, 0, cancellationToken).JoinAsync();
     }
 
     /// <summary>
@@ -205,12 +238,12 @@ public sealed partial class ForkJoinScope
     /// <param name="cancellationToken">Cancels the scope: unstarted tasks are skipped, and <see cref="CancellationToken"/> is cancelled.</param>
     /// <returns>The open scope.</returns>
     public static ForkJoinScope Open(CancellationToken cancellationToken = default) =>
-        new(Environment.ProcessorCount, cancellationToken);
+        new(0, cancellationToken);
 
     /// <summary>
     /// Opens a scope for the explicit form whose tasks run on at most <paramref name="maxDegreeOfParallelism"/>
-    /// pool threads at a time (the joining thread comes on top). Use it when tasks are long-running loops that
-    /// must all run at once.
+    /// pool threads of its own at a time (the joining thread comes on top), not on the shared scheduler. Use it when
+    /// tasks are long-running loops that must all run at once, or block until siblings run.
     /// </summary>
     /// <param name="maxDegreeOfParallelism">The most pool threads running this scope's tasks at once (positive).</param>
     /// <param name="cancellationToken">Cancels the scope: unstarted tasks are skipped, and <see cref="CancellationToken"/> is cancelled.</param>
@@ -222,7 +255,7 @@ public sealed partial class ForkJoinScope
         return new ForkJoinScope(maxDegreeOfParallelism, cancellationToken);
     }
 
-    /// <summary>Opens a scope and runs <paramref name="body"/> in it on the calling thread, keeping its exception for the join.</summary>
+    /// <summary>Opens a shared (0) or dedicated scope and runs <paramref name="body"/> in it on the calling thread, keeping its exception for the join.</summary>
     private static ForkJoinScope OpenAndRun(Action<ForkJoinScope> body, int maxRunners, CancellationToken cancellationToken)
     {
         var scope = new ForkJoinScope(maxRunners, cancellationToken);
@@ -265,21 +298,31 @@ public sealed partial class ForkJoinScope
             pending = seen;
         }
 
-        _queue.Enqueue(task); // full fence inside: ordered before the read of Runners below (ordering 2)
-        if (Volatile.Read(ref _counters.Runners) < _maxRunners) // acquire: pairs with the runner's Interlocked.Decrement in Runner.Execute
+        if (IsShared)
         {
-            TryLaunchRunner();
+            Worker.Submit(new Work(task, this)); // a push (release) or an enqueue (CAS), then wakes stealers (ordering 2)
+        }
+        else
+        {
+            _queue!.Enqueue(task); // full fence inside: ordered before the read of Runners below (ordering 2)
+            if (Volatile.Read(ref _counters.Runners) < _maxRunners) // acquire: pairs with the runner's Interlocked.Decrement in Runner.Execute
+            {
+                TryLaunchRunner();
+            }
         }
 
         _gate.NotifyIfWaiting(); // a waiting joiner may run the task itself (ordering 3)
     }
+
+    /// <summary>A task of this scope moved between queues (<see cref="Worker"/>): a parked joiner looks again.</summary>
+    internal void NotifyWorkArrived() => _gate.NotifyIfWaiting();
 
     /// <summary>Launches one more runner if fewer than the maximum are active.</summary>
     private void TryLaunchRunner()
     {
         if (TryAcquireRunnerSlot())
         {
-            WorkLauncher.Launch(_runner);
+            WorkLauncher.Launch(_runner!);
         }
     }
 
@@ -307,7 +350,7 @@ public sealed partial class ForkJoinScope
         while (true)
         {
             int finished = 0; // this runner's tasks not yet subtracted from Pending (ordering 1)
-            while (_queue.TryDequeue(out Action<ForkJoinScope>? task))
+            while (_queue!.TryDequeue(out Action<ForkJoinScope>? task))
             {
                 RunTask(task);
                 finished = CountFinishedInBatches(finished + 1);
@@ -330,7 +373,7 @@ public sealed partial class ForkJoinScope
 
     /// <summary>Runs (or, once the scope is cancelled, skips) one dequeued task. The caller counts it finished.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RunTask(Action<ForkJoinScope> task)
+    internal void RunTask(Action<ForkJoinScope> task)
     {
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.ScopeCountBeforeRun))
@@ -367,7 +410,7 @@ public sealed partial class ForkJoinScope
     /// Pending over-counts by a bounded amount even when the queue never empties. Returns the count still held.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int CountFinishedInBatches(int finished)
+    internal int CountFinishedInBatches(int finished)
     {
         if (finished < CountBatchSize)
         {
@@ -389,7 +432,7 @@ public sealed partial class ForkJoinScope
     /// Subtracts <paramref name="finished"/> tasks, run by the calling thread since its last call, from
     /// Pending, and wakes the joiner if that finished the scope.
     /// </summary>
-    private void CountFinished(int finished)
+    internal void CountFinished(int finished)
     {
         if (finished != 0 && Interlocked.Add(ref _counters.Pending, -finished) == 0) // release: publishes the tasks' effects to the joiner's acquire of Pending (ordering 1)
         {

@@ -4,7 +4,7 @@ using Primitives.Internal;
 namespace Primitives.ForkJoin;
 
 /// <summary>
-/// The right-hand side of a <see cref="ForkJoin"/> join: pushed on its owner's deque, then either popped
+/// The right-hand side of a <see cref="Fork.Join(Action, Action)"/>: pushed on its owner's deque, then either popped
 /// back and run by the owner, or stolen and run by another thread while the owner waits for it.
 /// </summary>
 /// <remarks>
@@ -21,11 +21,11 @@ internal abstract class JoinJob
 {
     private static readonly ContextCallback s_runCaptured = static job => ((JoinJob)job!).RunCaptured();
 
-    private readonly JoinWorker _owner;
+    private readonly Worker _owner;
     private readonly ExecutionContext? _context;
     private int _done;
 
-    protected JoinJob(JoinWorker owner)
+    protected JoinJob(Worker owner)
     {
         _owner = owner;
         _context = WorkLauncher.CaptureContext(); // the caller's, on its own thread; null if its flow is suppressed or launching with tasks
@@ -101,13 +101,13 @@ internal abstract class JoinJob
 }
 
 /// <summary>A join side that returns nothing.</summary>
-internal sealed class ActionJoinJob(JoinWorker owner, Action action) : JoinJob(owner)
+internal sealed class ActionJoinJob(Worker owner, Action action) : JoinJob(owner)
 {
     protected override void Run() => action();
 }
 
 /// <summary>A join side that returns a <typeparamref name="T"/>.</summary>
-internal sealed class FuncJoinJob<T>(JoinWorker owner, Func<T> func) : JoinJob(owner)
+internal sealed class FuncJoinJob<T>(Worker owner, Func<T> func) : JoinJob(owner)
 {
     /// <summary>The result; read after the job is done (or after running it inline).</summary>
     internal T? Result { get; private set; }

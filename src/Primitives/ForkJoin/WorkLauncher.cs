@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Primitives.ForkJoin;
 
 /// <summary>
-/// Starts the work items of <see cref="ForkJoinScope"/> and <see cref="ForkJoin"/> on other threads:
+/// Starts the work items of <see cref="ForkJoinScope"/> and <see cref="Fork"/> on other threads:
 /// the one place that decides how, so that a systematic tester can see every launch.
 /// </summary>
 /// <remarks>

@@ -122,7 +122,7 @@ internal enum FaultId
     /// <summary>A thread's interim batch subtraction (every CountBatchSize tasks) does not wake the joiner: when the batch ends with the scope's last task, the joiner parks forever.</summary>
     ScopeBatchCountWithoutWake,
 
-    // --- ForkJoin/ForkJoin.Join (WorkStealingDeque, JoinWorker, JoinJob) ---
+    // --- ForkJoin/Fork.Join and the scheduler (WorkStealingDeque, Worker, JoinJob) ---
 
     /// <summary>TrySteal takes the job with a plain store of top instead of a CAS: a job can be taken twice (run twice).</summary>
     JoinStealWithoutCas,
@@ -132,6 +132,21 @@ internal enum FaultId
 
     /// <summary>RunStolen marks the job done before running it and storing its result: the owner reads a default result.</summary>
     JoinDoneBeforeResult,
+
+    /// <summary>A join takes whatever it pops back for its own job: a scope task its left side pushed above the job is dropped, and its scope never finishes.</summary>
+    JoinTakesForeignWorkAsItsOwn,
+
+    /// <summary>A helping joiner spins and parks before subtracting the scope tasks it ran: when they were its scope's last, it waits for itself.</summary>
+    SchedulerHelperWaitsHoldingCount,
+
+    /// <summary>A retiring stealer gives up its slot without a last scan: work submitted by a thread that saw every slot taken is left for nobody.</summary>
+    SchedulerStealerRetiresWithoutRescan,
+
+    /// <summary>A join that pops an older join's job (its own already run as help by a scope's joiner inside its left side) drops it: the older join waits forever.</summary>
+    JoinDropsAnOlderJoinsJob,
+
+    /// <summary>TryPush skips the capacity check: a push into a full deque overwrites the oldest item, which is lost.</summary>
+    DequePushIgnoresCapacity,
 
     // --- Iterators/ParallelSelect ---
 

@@ -1,5 +1,4 @@
 using Primitives.ForkJoin;
-using FJ = Primitives.ForkJoin.ForkJoin;
 
 namespace Primitives.Tests.ForkJoin;
 
@@ -70,10 +69,10 @@ public class ExecutionContextTests
     public void The_left_side_of_a_join_does_not_leak_its_async_local_writes_to_the_caller()
     {
         var local = new AsyncLocal<int>();
-        FJ.Join(() => local.Value = 1, () => { });
+        Fork.Join(() => local.Value = 1, () => { });
         Assert.Equal(0, local.Value);
 
-        (int left, int right) = FJ.Join(() => local.Value = 3, () => local.Value = 4);
+        (int left, int right) = Fork.Join(() => local.Value = 3, () => local.Value = 4);
         Assert.Equal((3, 4), (left, right));
         Assert.Equal(0, local.Value);
     }
@@ -84,7 +83,7 @@ public class ExecutionContextTests
         var local = new AsyncLocal<int>();
         for (int i = 0; i < 100; i++)
         {
-            FJ.Join(() => { }, () => local.Value = 2); // popped back and run inline, unless a stealer was quicker
+            Fork.Join(() => { }, () => local.Value = 2); // popped back and run inline, unless a stealer was quicker
             Assert.Equal(0, local.Value);
         }
     }
@@ -94,7 +93,7 @@ public class ExecutionContextTests
     {
         var local = new AsyncLocal<string>();
         local.Value = "caller";
-        (string? left, string? right) = FJ.Join(() => local.Value, () => local.Value);
+        (string? left, string? right) = Fork.Join(() => local.Value, () => local.Value);
         Assert.Equal(("caller", "caller"), (left, right));
     }
 }

@@ -275,6 +275,9 @@ public class ForkJoinScopeTests
         {
             scope.Spawn(_ => throw new InvalidOperationException("a"));
             await Task.Yield();
+            // Wait until "a" has failed: a task that has not started when the body fails is skipped, and on the shared
+            // scheduler other tests' tasks may hold every stealer for a while.
+            Assert.True(scope.CancellationToken.WaitHandle.WaitOne(HangGuard));
             throw new InvalidOperationException("b");
         }));
         Assert.Equal(["a", "b"], aggregate.InnerExceptions.Select(e => e.Message).Order());

@@ -1,5 +1,4 @@
 using Primitives.ForkJoin;
-using FJ = Primitives.ForkJoin.ForkJoin;
 
 namespace Primitives.Tests.ForkJoin;
 
@@ -82,7 +81,7 @@ public class StarvedPoolTests
     public async Task Recursive_join_finishes_with_a_starved_pool()
     {
         long result = 0;
-        await WithPoolLimitedToProcessorCount(() => result = ForkJoinTests.Fib(24));
+        await WithPoolLimitedToProcessorCount(() => result = ForkTests.Fib(24));
         Assert.Equal(46_368, result);
     }
 
@@ -101,12 +100,40 @@ public class StarvedPoolTests
                     {
                         for (int j = 0; j < 50; j++)
                         {
-                            inner.Spawn(_ => FJ.Join(() => Interlocked.Increment(ref done), () => Interlocked.Increment(ref done)));
+                            inner.Spawn(_ => Fork.Join(() => Interlocked.Increment(ref done), () => Interlocked.Increment(ref done)));
                         }
                     }));
                 }
             });
         });
         Assert.Equal(8 * 50 * 2, Volatile.Read(ref done));
+    }
+
+    [Fact]
+    public async Task Scopes_inside_joins_inside_scopes_finish_with_a_starved_pool()
+    {
+        long leaves = 0;
+        void Level(int depth)
+        {
+            if (depth == 0)
+            {
+                Interlocked.Increment(ref leaves);
+            }
+            else if (depth % 2 == 0)
+            {
+                ForkJoinScope.Run(scope =>
+                {
+                    scope.Spawn(_ => Level(depth - 1));
+                    scope.Spawn(_ => Level(depth - 1));
+                });
+            }
+            else
+            {
+                Fork.Join(() => Level(depth - 1), () => Level(depth - 1));
+            }
+        }
+
+        await WithPoolLimitedToProcessorCount(() => Level(12));
+        Assert.Equal(1 << 12, Interlocked.Read(ref leaves));
     }
 }

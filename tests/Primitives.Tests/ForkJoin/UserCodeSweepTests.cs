@@ -39,7 +39,7 @@ public enum ScopeForm
     OpenJoinAsync,
 }
 
-/// <summary>Which side of <see cref="ForkJoin.Join(Action, Action)"/> throws.</summary>
+/// <summary>Which side of <see cref="Fork.Join(Action, Action)"/> throws.</summary>
 public enum JoinFailure
 {
     Left,
@@ -58,7 +58,7 @@ public enum JoinNesting
 /// <summary>
 /// The user-code sweep for fork-join: a scope whose body, task, nested task, task in a nested scope, or callback on
 /// the scope's token throws, in every form of running the scope, with and without sibling tasks that wait for the
-/// scope's cancellation; and <see cref="ForkJoin.Join(Action, Action)"/> where either or both sides throw, flat and
+/// scope's cancellation; and <see cref="Fork.Join(Action, Action)"/> where either or both sides throw, flat and
 /// nested. Each case checks: the join throws an AggregateException holding exactly the original exception objects
 /// (left first for joins), every task had finished when it returned, and no task runs afterwards; bounded by a
 /// timeout.
@@ -239,12 +239,12 @@ public class UserCodeSweepTests
         {
             if (withResults)
             {
-                (int l, int r) = Primitives.ForkJoin.ForkJoin.Join(() => probe.Run(left), () => probe.Run(right));
+                (int l, int r) = Fork.Join(() => probe.Run(left), () => probe.Run(right));
                 Assert.Equal(2, l + r);
             }
             else
             {
-                Primitives.ForkJoin.ForkJoin.Join(() => probe.Run(() => left()), () => probe.Run(() => right()));
+                Fork.Join(() => probe.Run(() => left()), () => probe.Run(() => right()));
             }
         }
 

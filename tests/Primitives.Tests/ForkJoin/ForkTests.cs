@@ -1,9 +1,9 @@
-using FJ = Primitives.ForkJoin.ForkJoin;
+using Primitives.ForkJoin;
 
 namespace Primitives.Tests.ForkJoin;
 
-/// <summary>Behaviour of the two-way <see cref="FJ.Join(Action, Action)"/>: results, recursion, exceptions.</summary>
-public class ForkJoinTests
+/// <summary>Behaviour of the two-way <see cref="Fork.Join(Action, Action)"/>: results, recursion, exceptions.</summary>
+public class ForkTests
 {
     internal static long Fib(int n)
     {
@@ -12,7 +12,7 @@ public class ForkJoinTests
             return n;
         }
 
-        (long a, long b) = FJ.Join(() => Fib(n - 1), () => Fib(n - 2));
+        (long a, long b) = Fork.Join(() => Fib(n - 1), () => Fib(n - 2));
         return a + b;
     }
 
@@ -45,18 +45,18 @@ public class ForkJoinTests
             }
         }
 
-        FJ.Join(() => QuickSort(items, from, lt), () => QuickSort(items, gt + 1, to));
+        Fork.Join(() => QuickSort(items, from, lt), () => QuickSort(items, gt + 1, to));
     }
 
     [Fact]
     public void Join_returns_both_results()
     {
-        (int left, string right) = FJ.Join(() => 1, () => "two");
+        (int left, string right) = Fork.Join(() => 1, () => "two");
         Assert.Equal(1, left);
         Assert.Equal("two", right);
 
         int a = 0, b = 0;
-        FJ.Join(() => a = 3, () => b = 4);
+        Fork.Join(() => a = 3, () => b = 4);
         Assert.Equal((3, 4), (a, b));
     }
 
@@ -81,15 +81,15 @@ public class ForkJoinTests
     {
         var leftError = new InvalidOperationException("left");
         var rightError = new InvalidOperationException("right");
-        AggregateException both = Assert.Throws<AggregateException>(() => FJ.Join(() => throw leftError, () => throw rightError));
+        AggregateException both = Assert.Throws<AggregateException>(() => Fork.Join(() => throw leftError, () => throw rightError));
         Assert.Equal([leftError, rightError], both.InnerExceptions);
 
         bool rightRan = false;
-        AggregateException leftOnly = Assert.Throws<AggregateException>(() => FJ.Join(() => throw leftError, () => rightRan = true));
+        AggregateException leftOnly = Assert.Throws<AggregateException>(() => Fork.Join(() => throw leftError, () => rightRan = true));
         Assert.Same(leftError, Assert.Single(leftOnly.InnerExceptions));
         Assert.True(rightRan);
 
-        AggregateException rightOnly = Assert.Throws<AggregateException>(() => FJ.Join(() => 1, new Func<int>(() => throw rightError)));
+        AggregateException rightOnly = Assert.Throws<AggregateException>(() => Fork.Join(() => 1, new Func<int>(() => throw rightError)));
         Assert.Same(rightError, Assert.Single(rightOnly.InnerExceptions));
     }
 
@@ -98,7 +98,7 @@ public class ForkJoinTests
     {
         static int Walk(int depth) => depth == 0
             ? throw new InvalidOperationException("leaf")
-            : FJ.Join(() => Walk(depth - 1), () => depth).Left;
+            : Fork.Join(() => Walk(depth - 1), () => depth).Left;
 
         AggregateException error = Assert.Throws<AggregateException>(() => Walk(10));
         Assert.All(error.Flatten().InnerExceptions, e => Assert.Equal("leaf", e.Message));
@@ -107,17 +107,17 @@ public class ForkJoinTests
     [Fact]
     public void Recursion_deeper_than_the_deque_falls_back_to_inline()
     {
-        static int Depth(int n) => n == 0 ? 0 : 1 + FJ.Join(() => Depth(n - 1), () => 0).Left;
+        static int Depth(int n) => n == 0 ? 0 : 1 + Fork.Join(() => Depth(n - 1), () => 0).Left;
         Assert.Equal(3000, Depth(3000));
     }
 
     [Fact]
     public void Bad_arguments_are_rejected()
     {
-        Assert.Throws<ArgumentNullException>("left", () => FJ.Join(null!, () => { }));
-        Assert.Throws<ArgumentNullException>("right", () => FJ.Join(() => { }, null!));
-        Assert.Throws<ArgumentNullException>("left", () => FJ.Join<int, int>(null!, () => 1));
-        Assert.Throws<ArgumentNullException>("right", () => FJ.Join<int, int>(() => 1, null!));
+        Assert.Throws<ArgumentNullException>("left", () => Fork.Join(null!, () => { }));
+        Assert.Throws<ArgumentNullException>("right", () => Fork.Join(() => { }, null!));
+        Assert.Throws<ArgumentNullException>("left", () => Fork.Join<int, int>(null!, () => 1));
+        Assert.Throws<ArgumentNullException>("right", () => Fork.Join<int, int>(() => 1, null!));
     }
 
     [Fact]

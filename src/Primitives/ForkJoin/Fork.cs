@@ -1,24 +1,29 @@
-using System.Diagnostics;
+#if PRIMITIVES_FAULTS
+using Primitives.Internal;
+#endif
 
 namespace Primitives.ForkJoin;
 
 /// <summary>
-/// Two-way fork-join in the style of rayon's <c>join</c>: runs two delegates, possibly in parallel, and
-/// returns when both have finished. Built for recursive divide and conquer.
+/// Two-way fork-join in the style of rayon's <c>join</c>: forks two delegates, possibly in parallel, and
+/// joins both (returns when both have finished). Built for recursive divide and conquer.
 /// </summary>
 /// <remarks>
 /// <para><b>How it runs.</b> The right-hand delegate is pushed on the calling thread's work-stealing deque,
 /// where idle threads can steal it; the left-hand delegate runs at once on the calling thread. Then the
 /// caller pops the right-hand side back and runs it itself if nobody took it (the common case in deep
 /// recursion, and nearly free: no allocation beyond one small job object, no hand-off), or, if it was
-/// stolen, runs other pending jobs until it is done and only then parks. Thieves are thread-pool work
-/// items, at most <see cref="Environment.ProcessorCount"/> - 1 at a time, launched on demand.</para>
+/// stolen, runs other pending work (join jobs and tasks of shared <see cref="ForkJoinScope"/>s) until it is done and
+/// only then parks. Thieves are thread-pool work items, at most <see cref="Environment.ProcessorCount"/> - 1 at a
+/// time, launched on demand; the same scheduler runs scope tasks (see <c>docs/fork-join-scope.md</c>).</para>
+/// <para><b>Words.</b> "Join" always means "wait until forked work has finished": <c>Fork.Join</c> forks two delegates
+/// and joins both; <see cref="ForkJoinScope.Join"/> joins every task spawned into the scope.</para>
 /// <para><b>Example.</b></para>
 /// <code>
 /// static long Fib(int n)
 /// {
 ///     if (n &lt; 20) return SequentialFib(n);
-///     var (a, b) = ForkJoin.Join(() =&gt; Fib(n - 1), () =&gt; Fib(n - 2));
+///     var (a, b) = Fork.Join(() =&gt; Fib(n - 1), () =&gt; Fib(n - 2));
 ///     return a + b;
 /// }
 /// </code>
@@ -34,7 +39,7 @@ namespace Primitives.ForkJoin;
 /// <para><b>Thread safety.</b> Any thread may call <c>Join</c>, at any nesting depth, including from tasks
 /// of a <see cref="ForkJoinScope"/>.</para>
 /// </remarks>
-public static class ForkJoin
+public static class Fork
 {
     /// <summary>Runs <paramref name="left"/> and <paramref name="right"/>, possibly in parallel, and returns when both have finished.</summary>
     /// <param name="left">Runs on the calling thread.</param>
@@ -45,10 +50,11 @@ public static class ForkJoin
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
-        JoinWorker worker = JoinWorker.Current;
+        Worker worker = Worker.Current;
         var job = new ActionJoinJob(worker, right);
         Exception? leftError = null;
-        bool forked = Fork(worker, job);
+        worker.Enter(); // scope tasks spawned by the left side go to this thread's deque, above the job
+        bool forked = Push(worker, job);
         try
         {
             left();
@@ -60,6 +66,7 @@ public static class ForkJoin
 
         job.RestoreCallerContext(); // the left side's AsyncLocal writes do not flow back (as with Parallel.Invoke)
         JoinRight(worker, job, forked);
+        worker.Exit();
         ThrowIfFailed(leftError, job.Error);
     }
 
@@ -78,11 +85,12 @@ public static class ForkJoin
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
-        JoinWorker worker = JoinWorker.Current;
+        Worker worker = Worker.Current;
         var job = new FuncJoinJob<T2>(worker, right);
         T1 leftResult = default!;
         Exception? leftError = null;
-        bool forked = Fork(worker, job);
+        worker.Enter(); // scope tasks spawned by the left side go to this thread's deque, above the job
+        bool forked = Push(worker, job);
         try
         {
             leftResult = left();
@@ -94,24 +102,30 @@ public static class ForkJoin
 
         job.RestoreCallerContext(); // the left side's AsyncLocal writes do not flow back (as with Parallel.Invoke)
         JoinRight(worker, job, forked);
+        worker.Exit();
         ThrowIfFailed(leftError, job.Error);
         return (leftResult, job.Result!);
     }
 
     /// <summary>Publishes the right-hand side for thieves; false when the deque is full (the caller then runs it inline).</summary>
-    private static bool Fork(JoinWorker worker, JoinJob job)
+    private static bool Push(Worker worker, JoinJob job)
     {
-        if (!worker.Deque.TryPush(job))
+        if (!worker.Deque.TryPush(new Work(job)))
         {
             return false;
         }
 
-        JoinWorker.WakeStealers();
+        Worker.WakeStealers();
         return true;
     }
 
-    /// <summary>Pops the right-hand side back and runs it, or waits for the thief that took it.</summary>
-    private static void JoinRight(JoinWorker worker, JoinJob job, bool forked)
+    /// <summary>
+    /// Pops the right-hand side back and runs it, or waits for the thief that took it. Scope tasks that the left side
+    /// spawned sit above the job (joins are strictly nested, so no other join's job does): they are popped and run
+    /// first. A scope's joiner inside the left side may have popped and run the job already; what lies below it is
+    /// then run as help until the deque is empty.
+    /// </summary>
+    private static void JoinRight(Worker worker, JoinJob job, bool forked)
     {
         if (!forked)
         {
@@ -119,16 +133,26 @@ public static class ForkJoin
             return;
         }
 
-        JoinJob? popped = worker.Deque.TryPop();
-        if (popped is not null)
+        while (worker.Deque.TryPop(out Work popped))
         {
-            Debug.Assert(ReferenceEquals(popped, job), "joins are strictly nested: the newest job on the deque is this join's");
-            job.RunInline();
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.JoinTakesForeignWorkAsItsOwn))
+            {
+                job.RunInline(); // SEEDED FAULT: whatever was popped is taken for the join's own job: a scope task above it is dropped
+                return;
+            }
+#endif
+            if (ReferenceEquals(popped.Item, job))
+            {
+                job.RunInline();
+                return;
+            }
+
+            Worker.RunPopped(popped);
         }
-        else
-        {
-            worker.WaitFor(job);
-        }
+
+        // Stolen (thieves take the oldest item first, so everything below went too), or run by this thread's own helping.
+        worker.WaitFor(job);
     }
 
     private static void ThrowIfFailed(Exception? leftError, Exception? rightError)

@@ -1,21 +1,20 @@
 using Primitives.CoyoteTests.Harness;
 using Primitives.ForkJoin;
 using Primitives.Internal;
-using FJ = Primitives.ForkJoin.ForkJoin;
 
 namespace Primitives.CoyoteTests.ForkJoin;
 
 /// <summary>
-/// Systematic tests of <c>ForkJoin.Join</c>: Chase-Lev deques, stealers and joins nested two or three levels deep.
+/// Systematic tests of <c>Fork.Join</c>: Chase-Lev deques, stealers and joins nested two or three levels deep.
 /// Stealers are launched with Task.Run here (see <see cref="LaunchWithTasks"/>), so Coyote schedules them against the
-/// owners' pushes, pops and waits. Each body starts with <see cref="JoinWorker.ResetForSystematicTest"/>: the workers
+/// owners' pushes, pops and waits. Each body starts with <see cref="Worker.ResetForSystematicTest"/>: the workers
 /// and stealer slots are process-wide, and an iteration that Coyote cuts short leaves them behind.
 /// </summary>
 /// <remarks>
 /// The reset also lowers the idle scans before a stealer retires or an owner parks from 64 to 4: a body then takes
 /// hundreds of scheduling steps instead of thousands, and retirements (decrement, last scan) and parks come often.
 /// </remarks>
-public sealed class ForkJoinJoinTests(ITestOutputHelper output)
+public sealed class ForkTests(ITestOutputHelper output)
 {
     private const int MaxSteps = 20_000;
 
@@ -66,7 +65,7 @@ public sealed class ForkJoinJoinTests(ITestOutputHelper output)
 
     private static void ResultsBody()
     {
-        JoinWorker.ResetForSystematicTest(Stealers, IdleSpins);
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
         int[] runs = new int[4];
         int Leaf(int i)
         {
@@ -74,9 +73,9 @@ public sealed class ForkJoinJoinTests(ITestOutputHelper output)
             return i + 1;
         }
 
-        ((int a, int b), (int c, int d)) = FJ.Join(
-            () => FJ.Join(() => Leaf(0), () => Leaf(1)),
-            () => FJ.Join(() => Leaf(2), () => Leaf(3)));
+        ((int a, int b), (int c, int d)) = Fork.Join(
+            () => Fork.Join(() => Leaf(0), () => Leaf(1)),
+            () => Fork.Join(() => Leaf(2), () => Leaf(3)));
         CoyoteAssert.True((a, b, c, d) == (1, 2, 3, 4), $"a join returned a wrong result: ({a}, {b}), ({c}, {d})");
         for (int i = 0; i < runs.Length; i++)
         {
@@ -86,7 +85,7 @@ public sealed class ForkJoinJoinTests(ITestOutputHelper output)
 
     private static void NestedBody()
     {
-        JoinWorker.ResetForSystematicTest(Stealers, IdleSpins);
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
         int[] runs = new int[8];
         void Leaf(int i) => CoyoteAssert.True(Interlocked.Increment(ref runs[i]) == 1, $"leaf {i} ran twice");
         void Tree(int from, int count)
@@ -97,7 +96,7 @@ public sealed class ForkJoinJoinTests(ITestOutputHelper output)
                 return;
             }
 
-            FJ.Join(() => Tree(from, count / 2), () => Tree(from + (count / 2), count / 2));
+            Fork.Join(() => Tree(from, count / 2), () => Tree(from + (count / 2), count / 2));
         }
 
         Tree(0, runs.Length);
@@ -109,17 +108,17 @@ public sealed class ForkJoinJoinTests(ITestOutputHelper output)
 
     private static void ExceptionBody()
     {
-        JoinWorker.ResetForSystematicTest(Stealers, IdleSpins);
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
         var leftError = new InvalidOperationException("left");
         var rightError = new InvalidOperationException("right");
         int inner = 0;
         try
         {
-            FJ.Join(
+            Fork.Join(
                 () => throw leftError,
                 () =>
                 {
-                    FJ.Join(() => Interlocked.Increment(ref inner), () => Interlocked.Increment(ref inner));
+                    Fork.Join(() => Interlocked.Increment(ref inner), () => Interlocked.Increment(ref inner));
                     throw rightError;
                 });
             CoyoteAssert.True(false, "both sides threw, yet the join returned normally: the exceptions were not aggregated");

@@ -1,0 +1,149 @@
+using Primitives.CoyoteTests.Harness;
+using Primitives.ForkJoin;
+using Primitives.Internal;
+
+namespace Primitives.CoyoteTests.ForkJoin;
+
+/// <summary>
+/// Systematic tests of the shared work-stealing scheduler under <c>Fork.Join</c> and shared <c>ForkJoinScope</c>s
+/// (<c>Open()</c>, <c>Run</c>): scope tasks pushed on the running thread's deque, injected from outside, stolen by
+/// stealers, run by helping joiners, and joins and scopes nested in each other. Stealers are launched with Task.Run
+/// (see <see cref="LaunchWithTasks"/>); each body starts with <see cref="Worker.ResetForSystematicTest"/>, two stealers
+/// and four idle scans before a stealer retires or a joiner parks.
+/// </summary>
+public sealed class SchedulerTests(ITestOutputHelper output)
+{
+    private const int MaxSteps = 20_000;
+
+    private const int Stealers = 2;
+
+    private const int IdleSpins = 4;
+
+    private readonly CoyoteHarness _coyote = new(output);
+
+    // Invariant: a shared scope's Join returns only after every task ran exactly once: tasks spawned from outside
+    // (injected), from inside a task (the running thread's deque), and from the left side of a Fork.Join inside a task
+    // (pushed above the join's own job); and it never hangs.
+    [Fact]
+    public void Shared_scope_join_runs_every_task_once_and_returns_after_all() =>
+        _coyote.Run(SharedCompletionBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.ScopeCountBeforeRun)]
+    public void Counting_a_shared_task_before_it_runs_is_found() =>
+        _coyote.ExpectFault(FaultId.ScopeCountBeforeRun, SharedCompletionBody, "returned early", maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.SchedulerHelperWaitsHoldingCount)]
+    public void A_helper_that_waits_holding_counts_is_found() =>
+        _coyote.ExpectFault(FaultId.SchedulerHelperWaitsHoldingCount, SharedCompletionBody, "Deadlock", maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.JoinTakesForeignWorkAsItsOwn)]
+    public void A_join_that_takes_a_scope_task_for_its_own_job_is_found() =>
+        _coyote.ExpectFault(FaultId.JoinTakesForeignWorkAsItsOwn, SharedCompletionBody, "Deadlock", maxSteps: MaxSteps);
+
+    // Invariant: a task submitted from outside while the only stealer retires is never stranded: the submitter
+    // launches a stealer, or the retiring one finds it in its last scan. The async join runs nothing itself, so a
+    // stranded task leaves everything blocked, which Coyote reports as a deadlock.
+    [Fact]
+    public void An_injected_task_racing_a_stealer_retirement_is_never_stranded() =>
+        _coyote.Run(StrandBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.SchedulerStealerRetiresWithoutRescan)]
+    public void A_stealer_that_retires_without_a_last_scan_is_found() =>
+        _coyote.ExpectFault(FaultId.SchedulerStealerRetiresWithoutRescan, StrandBody, "Deadlock", maxSteps: MaxSteps);
+
+    // Invariant: a scope inside a Fork.Join inside a scope task finishes, and so do both outer levels, with stealers
+    // and the helping joiners taking work from every level.
+    [Fact]
+    public void A_scope_inside_a_join_inside_a_scope_finishes() =>
+        _coyote.Run(NestedBody, maxSteps: MaxSteps);
+
+    // Invariant: a scope joined inside two nested Fork.Joins, whose joiner may run both joins' right sides as help
+    // (it pops its own thread's deque), still lets both joins finish with every side run exactly once.
+    [Fact]
+    public void A_scope_joined_inside_nested_joins_lets_both_joins_finish() =>
+        _coyote.Run(ScopeInNestedJoinsBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.JoinDropsAnOlderJoinsJob)]
+    public void A_join_that_drops_an_older_joins_job_is_found() =>
+        _coyote.ExpectFault(FaultId.JoinDropsAnOlderJoinsJob, ScopeInNestedJoinsBody, "Deadlock", maxSteps: MaxSteps);
+
+    private static void ScopeInNestedJoinsBody()
+    {
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
+        int[] runs = new int[3];
+        void Ran(int i) => CoyoteAssert.True(Interlocked.Increment(ref runs[i]) == 1, $"side {i} ran twice");
+        Fork.Join(
+            () => Fork.Join(() => ForkJoinScope.Run(scope => scope.Spawn(_ => Ran(0))), () => Ran(1)),
+            () => Ran(2));
+        for (int i = 0; i < runs.Length; i++)
+        {
+            CoyoteAssert.True(Volatile.Read(ref runs[i]) == 1, $"side {i} ran {Volatile.Read(ref runs[i])} times before the joins returned");
+        }
+    }
+
+    private static void SharedCompletionBody()
+    {
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
+        ForkJoinScope scope = ForkJoinScope.Open();
+        int[] runs = new int[4];
+        void Ran(int i) => CoyoteAssert.True(Interlocked.Increment(ref runs[i]) == 1, $"task {i} ran twice");
+        void SpawnChecked(ForkJoinScope s, Action<ForkJoinScope> task)
+        {
+            try
+            {
+                s.Spawn(task);
+            }
+            catch (InvalidOperationException)
+            {
+                CoyoteAssert.True(false, "the scope returned early: it finished while a task was still running");
+            }
+        }
+
+        scope.Spawn(s =>
+        {
+            SpawnChecked(s, _ => Ran(1)); // onto the running thread's deque
+            Fork.Join(() => SpawnChecked(s, _ => Ran(2)), () => { }); // above the join's own job
+            Ran(0);
+        });
+        scope.Spawn(_ => Ran(3)); // injected
+        scope.Join();
+        for (int i = 0; i < runs.Length; i++)
+        {
+            CoyoteAssert.True(Volatile.Read(ref runs[i]) == 1, $"the scope returned early: task {i} ran {Volatile.Read(ref runs[i])} times");
+        }
+    }
+
+    private static async Task StrandBody()
+    {
+        Worker.ResetForSystematicTest(1, IdleSpins);
+        ForkJoinScope scope = ForkJoinScope.Open();
+        int ran = 0;
+        scope.Spawn(_ => Interlocked.Increment(ref ran)); // the one stealer runs it, then idles and retires
+        await Task.Run(() => scope.Spawn(_ => Interlocked.Increment(ref ran))); // may see the stealer's slot still taken
+        await scope.JoinAsync(); // runs nothing itself
+        CoyoteAssert.True(Volatile.Read(ref ran) == 2, $"{Volatile.Read(ref ran)} of 2 tasks ran before the join completed");
+    }
+
+    private static void NestedBody()
+    {
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
+        int leaves = 0;
+        ForkJoinScope.Run(outer =>
+        {
+            outer.Spawn(_ => Fork.Join(
+                () => ForkJoinScope.Run(inner =>
+                {
+                    inner.Spawn(_ => Interlocked.Increment(ref leaves));
+                    inner.Spawn(_ => Interlocked.Increment(ref leaves));
+                }),
+                () => Interlocked.Increment(ref leaves)));
+            outer.Spawn(_ => Interlocked.Increment(ref leaves));
+        });
+        CoyoteAssert.True(Volatile.Read(ref leaves) == 4, $"{Volatile.Read(ref leaves)} of 4 leaves ran before the outer scope returned");
+    }
+}

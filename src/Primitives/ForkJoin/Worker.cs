@@ -1,0 +1,434 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Primitives.Internal;
+
+namespace Primitives.ForkJoin;
+
+/// <summary>
+/// The work-stealing scheduler under <see cref="Fork.Join(Action, Action)"/> and shared <see cref="ForkJoinScope"/>s:
+/// one <see cref="Worker"/> per thread that has taken part, each with a Chase-Lev deque, a process-wide injection
+/// queue, and stealers borrowed from the thread pool. The design note is <c>docs/fork-join-scope.md</c> ("The
+/// scheduler"); what follows is the short form.
+/// </summary>
+/// <remarks>
+/// <para><b>Scheduling context.</b> A thread is <i>in the scheduler</i> while <c>_depth &gt; 0</c>: inside a
+/// <c>Fork.Join</c>, a stealer's loop, a shared scope's sync join, or the body of <see cref="ForkJoinScope.Run"/>. A
+/// spawn from such a thread pushes onto its own deque (LIFO for it, FIFO for thieves); a spawn from any other thread,
+/// or onto a full deque, goes to the injection queue <c>s_injected</c>. A thread leaving its outermost context moves
+/// whatever is left on its deque (tasks of other scopes that it spawned while helping) to the injection queue, so a
+/// deque outside a context is always empty and a worker of an exited thread holds nothing.</para>
+/// <para><b>Who runs what.</b> Every thread in the scheduler that looks for work takes, in order: its own newest item,
+/// the oldest injected item, the oldest item of another deque (rotating start). Stealers do nothing else; a joiner
+/// does it while its scope or its stolen job is not done, and parks on a <see cref="WaitGate"/> only when it found
+/// nothing for <c>IdleSpins</c> scans.</para>
+/// <para><b>Who steals.</b> Pushing or injecting makes sure up to <c>s_maxStealers</c> (ProcessorCount - 1) stealer work
+/// items are active on the thread pool (<see cref="WorkLauncher"/>); a stealer exits after <c>IdleSpins</c> empty
+/// scans. The pool lends threads only while there is work, and never more than one fewer than the cores.</para>
+/// <para><b>No work missed by a retiring stealer (Dekker).</b> A submitter stores the item (the release store of a
+/// deque's <c>_bottom</c>, or the injection queue's CAS of its tail), then loads <c>s_stealers</c>; a retiring stealer
+/// decrements <c>s_stealers</c> (Interlocked, a full fence), then scans every deque and the injection queue once more.
+/// With a full fence between the submitter's store and load too (for a push: the CAS that takes a launch slot, or the
+/// barrier of <c>WakeStealersSlow</c>; for an injection: the queue's CAS itself, which is the item's linearization
+/// point, since a dequeuer that sees the tail moved waits for the slot), one of them sees the other: the submitter
+/// launches a stealer, or the last scan finds the item.</para>
+/// <para><b>Completion counts.</b> A thread that runs scope tasks found by a scan subtracts them from their scope's
+/// <c>Pending</c> in batches (<see cref="Batch"/>): when the next item belongs to another scope or is a join job, every
+/// <c>CountBatchSize</c> tasks, and always before it spins idle, parks, retires or returns. So it never waits, for
+/// anything, while holding a count.</para>
+/// <para><b>Registration.</b> Workers are added to <c>s_workers</c> (copy-on-write array, under a lock, on a thread's
+/// first use); workers of threads that have exited are dropped at the next registration.</para>
+/// <para><b>Thread safety.</b> Instance members: the owning thread only, except <see cref="Deque"/>'s steal side and
+/// <see cref="Gate"/>'s notify side. Static members: any thread.</para>
+/// </remarks>
+internal sealed class Worker
+{
+#if PRIMITIVES_FAULTS
+    // Fault build: ResetForSystematicTest sets these. IdleSpins lives in an array element, which Coyote never turns
+    // into a scheduling point.
+    private static readonly int[] s_idleSpins = [64];
+    private static object s_registrationLock = new();
+    private static int s_maxStealers = Math.Max(1, Environment.ProcessorCount - 1);
+    private static ConcurrentQueue<Work> s_injected = new();
+
+    private static int IdleSpins => s_idleSpins[0];
+#else
+    /// <summary>Idle scans before a stealer exits (or a joiner parks).</summary>
+    private const int IdleSpins = 64;
+
+    private static readonly object s_registrationLock = new();
+    private static readonly int s_maxStealers = Math.Max(1, Environment.ProcessorCount - 1);
+    private static readonly ConcurrentQueue<Work> s_injected = new();
+#endif
+    private static readonly Stealer s_stealer = new();
+    private static readonly Func<JoinJob, bool> s_isDone = static job => job.IsDone;
+    private static Worker[] s_workers = [];
+    private static int s_stealers;
+
+    [ThreadStatic]
+    private static Worker? t_current;
+
+    private readonly Thread _thread;
+    private int _nextVictim;
+    private int _depth;
+
+    private Worker(Thread thread) => _thread = thread;
+
+    /// <summary>This thread's worker, registered on first use.</summary>
+    internal static Worker Current
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => t_current ?? Register();
+    }
+
+    /// <summary>Stealers active now (a hint, for the debugger display).</summary>
+    internal static int ActiveStealers => Volatile.Read(ref s_stealers); // acquire: a snapshot only
+
+    /// <summary>The deque of this thread's pending join jobs and scope tasks.</summary>
+    internal WorkStealingDeque Deque { get; } = new();
+
+    /// <summary>The owner parks here when its stolen job is not done and there is nothing to help with.</summary>
+    internal WaitGate Gate { get; } = new();
+
+    /// <summary>Owner: enters a scheduling context (spawns from this thread now go to its deque).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Enter() => _depth++; // plain: this worker's own field, used by its thread only
+
+    /// <summary>Owner: leaves a scheduling context; leaving the outermost one moves leftovers to the injection queue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Exit()
+    {
+        if (--_depth == 0 && !Deque.LooksEmpty) // plain _depth: this thread's own; LooksEmpty: its own deque, exact for the owner
+        {
+            InjectLeftovers();
+        }
+    }
+
+    /// <summary>Any thread: submits a task of a shared scope (to this thread's deque when it is in the scheduler).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Submit(in Work work)
+    {
+        Worker? worker = t_current;
+        if (worker is not null && worker._depth != 0 && worker.Deque.TryPush(work)) // plain _depth: this thread's own
+        {
+            WakeStealers(); // fences before its decisive load of s_stealers (see "No work missed")
+            return;
+        }
+
+        // The enqueue's CAS of the queue's tail is a full fence and the item's linearization point (a dequeuer that
+        // sees the tail moved waits for the slot to be published), so the load of s_stealers below needs no other.
+        s_injected.Enqueue(work);
+        if (Volatile.Read(ref s_stealers) < s_maxStealers) // acquire: pairs with the stealers' Decrement (Dekker, with the CAS above)
+        {
+            TryLaunchStealer();
+        }
+    }
+
+    /// <summary>Whether any deque or the injection queue looks non-empty (a hint: a parked joiner's wake condition).</summary>
+    internal static bool AnyWorkVisible()
+    {
+        if (!s_injected.IsEmpty)
+        {
+            return true;
+        }
+
+        foreach (Worker worker in Volatile.Read(ref s_workers)) // acquire: pairs with the release store in Register
+        {
+            if (!worker.Deque.LooksEmpty)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>After a push or an injection, makes sure some thread is looking for work (see "No work missed").</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void WakeStealers()
+    {
+        if (Volatile.Read(ref s_stealers) >= s_maxStealers || !TryLaunchStealer()) // acquire: pairs with the stealers' Decrement; a launch's CAS is the fence
+        {
+            WakeStealersSlow();
+        }
+    }
+
+#if PRIMITIVES_FAULTS
+    /// <summary>
+    /// Fault build only, at the start of a Coyote iteration: forgets every registered worker, stealer slot, injected
+    /// item and the registration lock (an iteration ends when its body returns, so stealers may be cut short holding a
+    /// slot, the lock, or work nobody runs), and fixes the stealer bound (whatever the machine's core count) and the
+    /// idle scans before a stealer retires or a joiner parks (fewer: shorter iterations, more retirements and parks).
+    /// </summary>
+    internal static void ResetForSystematicTest(int maxStealers, int idleSpins)
+    {
+        s_idleSpins[0] = idleSpins;
+        s_registrationLock = new(); // Coyote refuses a lock that an iteration it cut short still holds
+        s_workers = []; // plain: no other thread runs between iterations
+        s_injected = new();
+        s_stealers = 0;
+        s_maxStealers = maxStealers;
+        t_current = null;
+    }
+#endif
+
+    /// <summary>
+    /// Owner, in a <c>Fork.Join</c>: runs an item it popped that is not the join's own job: usually a scope task that
+    /// the left side spawned above the job; or, when a scope's joiner inside the left side already popped and ran the
+    /// job as help, an older join's job, which is then run as help too (its owner finds it done).
+    /// </summary>
+    internal static void RunPopped(in Work work)
+    {
+        if (work.Scope is not { } scope)
+        {
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.JoinDropsAnOlderJoinsJob))
+            {
+                return; // SEEDED FAULT: an older join's job popped by a younger join is neither run nor handed back: its owner waits forever
+            }
+#endif
+            ((JoinJob)work.Item!).RunStolen();
+            return;
+        }
+
+        scope.RunTask((Action<ForkJoinScope>)work.Item!);
+        scope.CountFinished(1);
+    }
+
+    /// <summary>Owner: waits until <paramref name="job"/>, stolen by another thread, is done, running other work meanwhile.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void WaitFor(JoinJob job) => HelpUntil(s_isDone, job, Gate, s_isDone);
+
+    /// <summary>
+    /// Owner, in a scheduling context: runs work found by <see cref="TryFind"/> until <paramref name="isDone"/> holds;
+    /// when there is none, spins, then parks on <paramref name="gate"/> until <paramref name="isDoneOrHasWork"/> holds.
+    /// Returns holding no completion count.
+    /// </summary>
+    internal void HelpUntil<TState>(Func<TState, bool> isDone, TState state, WaitGate gate, Func<TState, bool> isDoneOrHasWork)
+    {
+        Batch batch = default;
+        SpinWait spinner = default;
+        int idle = 0;
+        while (!isDone(state))
+        {
+            if (TryFind(out Work work))
+            {
+                Execute(work, ref batch);
+                idle = 0;
+                continue;
+            }
+
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.SchedulerHelperWaitsHoldingCount))
+            {
+                if (++idle >= IdleSpins)
+                {
+                    gate.Wait(isDoneOrHasWork, state, CancellationToken.None); // SEEDED FAULT: spins and parks before subtracting the tasks it ran: if they were its scope's last, it waits for itself
+                    batch.Flush();
+                    idle = 0;
+                }
+
+                continue;
+            }
+#endif
+            batch.Flush(); // before any wait: nobody waits for a count this thread holds
+            if (isDone(state))
+            {
+                return;
+            }
+
+            if (++idle < IdleSpins)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1); // never Thread.Sleep(1): parking is the next step
+            }
+            else
+            {
+                gate.Wait(isDoneOrHasWork, state, CancellationToken.None);
+                idle = 0;
+            }
+        }
+
+        batch.Flush();
+    }
+
+    /// <summary>Owner: its own newest item, else the oldest injected one, else the oldest of another deque.</summary>
+    /// <remarks>
+    /// LooksEmpty first: for the owner it is never wrong when it says empty (only thieves move top, and a stale top
+    /// makes the deque look fuller), and it spares a stealer that lives on injected work the pop's full fence.
+    /// </remarks>
+    private bool TryFind(out Work work) =>
+        (!Deque.LooksEmpty && Deque.TryPop(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work);
+
+    /// <summary>Runs found work: a stolen join job, or a scope task counted in <paramref name="batch"/>.</summary>
+    private static void Execute(in Work work, ref Batch batch)
+    {
+        if (work.Scope is not { } scope)
+        {
+            batch.Flush(); // the job may run long: no count held meanwhile
+            ((JoinJob)work.Item!).RunStolen();
+            return;
+        }
+
+        if (!ReferenceEquals(batch.Scope, scope))
+        {
+            batch.Flush();
+            batch.Scope = scope;
+        }
+
+        scope.RunTask((Action<ForkJoinScope>)work.Item!);
+        batch.Count = scope.CountFinishedInBatches(batch.Count + 1);
+    }
+
+    /// <summary>Takes the oldest item of some other thread's deque, scanning from a rotating start.</summary>
+    private bool TryStealFromOthers(out Work work)
+    {
+        Worker[] workers = Volatile.Read(ref s_workers); // acquire: pairs with the release store in Register
+        int start = _nextVictim++; // plain: this worker's own field, used by its thread only
+        for (int i = 0; i < workers.Length; i++)
+        {
+            Worker victim = workers[(int)((uint)(start + i) % (uint)workers.Length)];
+            if (victim != this && !victim.Deque.LooksEmpty && victim.Deque.TrySteal(out work))
+            {
+                return true;
+            }
+        }
+
+        work = default;
+        return false;
+    }
+
+    /// <summary>Owner, leaving its outermost context: moves what is left on its deque to the injection queue.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void InjectLeftovers()
+    {
+        while (Deque.TryPop(out Work work))
+        {
+            s_injected.Enqueue(work);
+            WakeStealers();
+            work.Scope?.NotifyWorkArrived(); // its joiner may have parked while the item was between the two queues
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Worker Register()
+    {
+        var worker = new Worker(Thread.CurrentThread);
+        lock (s_registrationLock)
+        {
+            Worker[] live = Array.FindAll(s_workers, w => w._thread.IsAlive);
+            Volatile.Write(ref s_workers, [.. live, worker]); // release: the new worker is fully built before thieves see it
+        }
+
+        t_current = worker;
+        return worker;
+    }
+
+    /// <summary>
+    /// Every stealer slot looked taken. Fences the submission before looking at the count again, so that a stealer
+    /// retiring meanwhile either frees a slot that this look sees, or finds the item in its last scan (Dekker).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void WakeStealersSlow()
+    {
+        Interlocked.MemoryBarrier(); // full fence: the submission's store before the loads of s_stealers below; pairs with the Decrement in Stealer.Execute
+        TryLaunchStealer();
+    }
+
+    /// <summary>Launches a stealer if a slot is free; false if every slot is taken.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryLaunchStealer()
+    {
+        if (!TryAcquireStealerSlot())
+        {
+            return false;
+        }
+
+        WorkLauncher.Launch(s_stealer);
+        return true;
+    }
+
+    private static bool TryAcquireStealerSlot()
+    {
+        int stealers = Volatile.Read(ref s_stealers); // acquire: pairs with the CAS below and the decrements on exit
+        while (stealers < s_maxStealers)
+        {
+            int seen = Interlocked.CompareExchange(ref s_stealers, stealers + 1, stealers); // full fence: after the submitter's store, pairs with a retiring stealer's Decrement (Dekker)
+            if (seen == stealers)
+            {
+                return true;
+            }
+
+            stealers = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Finished scope tasks of one scope that the running thread has not yet subtracted from its Pending.</summary>
+    private struct Batch
+    {
+        internal ForkJoinScope? Scope;
+        internal int Count;
+
+        internal void Flush()
+        {
+            if (Count != 0)
+            {
+                Scope!.CountFinished(Count);
+                Count = 0;
+            }
+        }
+    }
+
+    /// <summary>The thread-pool work item that runs work until it finds none for a while.</summary>
+    private sealed class Stealer : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+            Worker self = Current;
+            self.Enter(); // spawns by the tasks it runs go to this thread's deque
+            Batch batch = default;
+            while (true)
+            {
+                SpinWait spinner = default;
+                int idle = 0;
+                while (idle < IdleSpins)
+                {
+                    if (self.TryFind(out Work work))
+                    {
+                        Worker.Execute(work, ref batch);
+                        idle = 0;
+                    }
+                    else
+                    {
+                        batch.Flush(); // before spinning or retiring: nobody waits for a count this thread holds
+                        idle++;
+                        spinner.SpinOnce(sleep1Threshold: -1);
+                    }
+                }
+
+                Interlocked.Decrement(ref s_stealers); // full fence before the last scan's loads; pairs with the submitter's CAS in TryAcquireStealerSlot or fence in WakeStealersSlow
+#if PRIMITIVES_FAULTS
+                if (Fault.Is(FaultId.SchedulerStealerRetiresWithoutRescan))
+                {
+                    self.Exit();
+                    return; // SEEDED FAULT: work submitted by a thread that saw every stealer slot taken is left for nobody
+                }
+#endif
+                if (!self.TryFind(out Work late))
+                {
+                    self.Exit();
+                    return;
+                }
+
+                // Work arrived after the last scan, maybe from a submitter that saw every stealer slot taken.
+                Worker.Execute(late, ref batch);
+                batch.Flush();
+                if (!TryAcquireStealerSlot())
+                {
+                    self.Exit(); // leftovers of the late item go to the injection queue, where the active stealers look
+                    return;
+                }
+            }
+        }
+    }
+}
