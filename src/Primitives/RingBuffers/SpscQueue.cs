@@ -80,9 +80,9 @@ namespace Primitives.RingBuffers;
 /// boundary, so call <see cref="GetReadSpan"/> again after advancing to see the items beyond it.</para>
 /// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
-[DebuggerTypeProxy(typeof(SpscQueueDebugView<>))]
+[DebuggerTypeProxy(typeof(SpscBufferDebugView<>))]
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A queue, named like ConcurrentQueue<T>.")]
-public sealed partial class SpscQueue<T> : ISpscBuffer<T>
+public sealed partial class SpscQueue<T> : ISpscBuffer<T>, ISpscSnapshot<T>
 {
     /// <summary>Slots of the first segment.</summary>
     internal const int MinSegmentLength = 32;

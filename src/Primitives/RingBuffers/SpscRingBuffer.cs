@@ -113,8 +113,8 @@ namespace Primitives.RingBuffers;
 /// <typeparamref name="T"/> holds references, so the ring never keeps a consumed object alive.</para>
 /// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
-[DebuggerTypeProxy(typeof(SpscRingBufferDebugView<>))]
-public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
+[DebuggerTypeProxy(typeof(SpscBufferDebugView<>))]
+public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>, ISpscSnapshot<T>
 {
     /// <summary>The largest capacity a ring can have (2^30 items).</summary>
     public const int MaxCapacity = 1 << 30;
@@ -296,7 +296,7 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
 
     /// <summary>The readable items, oldest first: a snapshot for the debugger (items the consumer is reading at the
     /// same moment may show as default values). Any thread.</summary>
-    internal T[] SnapshotItems()
+    T[] ISpscSnapshot<T>.SnapshotItems()
     {
         long head = Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail; the slots below are written
