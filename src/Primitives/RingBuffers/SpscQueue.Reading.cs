@@ -75,7 +75,7 @@ public sealed partial class SpscQueue<T>
             int count = Math.Min(_headSegment.Length - index, total - read); // plain: consumer-private
             Span<T> run = MemoryMarshal.CreateSpan(ref first, count);
             run.CopyTo(destination[read..]);
-            ClearIfReferences(run);
+            SpscSlots.ClearIfReferences(run);
             _indices.HeadIndex = index + count; // plain: consumer-private
             read += count;
         }
