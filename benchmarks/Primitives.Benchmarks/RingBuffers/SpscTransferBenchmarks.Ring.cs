@@ -9,35 +9,7 @@ public partial class SpscTransferBenchmarks
 {
     [Benchmark(Description = "SpscRingBuffer single-item")]
     [BenchmarkCategory(Categories.Ours, Categories.Quick)]
-    public long RingSingleItem()
-    {
-        var ring = new SpscRingBuffer<long>(Capacity);
-        int count = Items;
-        return TwoThreads.Run(
-            () =>
-            {
-                for (long i = 0; i < count; i++)
-                {
-                    ring.Write(i);
-                }
-
-                ring.Complete();
-            },
-            () =>
-            {
-                long sum = 0;
-                while (ring.WaitToRead())
-                {
-                    while (ring.TryRead(out long item))
-                    {
-                        sum += item;
-                    }
-                }
-
-                Work.Check(sum, Work.SumBelow(count));
-                return sum;
-            });
-    }
+    public long RingSingleItem() => SpscTransfer.SingleItem(new RingTransfer(new SpscRingBuffer<long>(Capacity)), Items);
 
     [Benchmark(Description = "SpscRingBuffer batch")]
     [BenchmarkCategory(Categories.Ours, Categories.Quick)]
@@ -46,23 +18,7 @@ public partial class SpscTransferBenchmarks
         var ring = new SpscRingBuffer<long>(Capacity);
         int count = Items;
         return TwoThreads.Run(
-            () =>
-            {
-                var batch = new long[BatchSize];
-                for (long next = 0; next < count;)
-                {
-                    int length = (int)Math.Min(BatchSize, count - next);
-                    for (int i = 0; i < length; i++)
-                    {
-                        batch[i] = next + i;
-                    }
-
-                    ring.WriteBatch(batch.AsSpan(0, length));
-                    next += length;
-                }
-
-                ring.Complete();
-            },
+            () => SpscTransfer.WriteBatches(new RingTransfer(ring), count, BatchSize),
             () =>
             {
                 var batch = new long[BatchSize];

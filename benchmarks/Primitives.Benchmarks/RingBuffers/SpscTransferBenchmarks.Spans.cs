@@ -39,22 +39,6 @@ public partial class SpscTransferBenchmarks
 
                 ring.Complete();
             },
-            () =>
-            {
-                long sum = 0;
-                while (ring.WaitToRead(BatchSize))
-                {
-                    ReadOnlySpan<long> items = ring.GetReadSpan();
-                    foreach (long item in items)
-                    {
-                        sum += item;
-                    }
-
-                    ring.AdvanceRead(items.Length);
-                }
-
-                Work.Check(sum, Work.SumBelow(count));
-                return sum;
-            });
+            () => SpscTransfer.ReadSpans(new RingTransfer(ring), count, BatchSize));
     }
 }

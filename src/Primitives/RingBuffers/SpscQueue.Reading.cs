@@ -75,7 +75,7 @@ public sealed partial class SpscQueue<T>
             int count = Math.Min(_headSegment.Length - index, total - read); // plain: consumer-private
             Span<T> run = MemoryMarshal.CreateSpan(ref first, count);
             run.CopyTo(destination[read..]);
-            ClearIfReferences(run);
+            SpscSlots.ClearIfReferences(run);
             _indices.HeadIndex = index + count; // plain: consumer-private
             read += count;
         }
@@ -90,7 +90,7 @@ public sealed partial class SpscQueue<T>
 
     /// <summary>The readable items, oldest first: a snapshot for the debugger. Any thread; racy by nature (the debugger
     /// stops the other threads).</summary>
-    internal T[] SnapshotItems()
+    T[] ISpscSnapshot<T>.SnapshotItems()
     {
         long head = Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail

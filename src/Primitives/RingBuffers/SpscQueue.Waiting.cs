@@ -11,9 +11,6 @@ public sealed partial class SpscQueue<T>
 {
     private const string DrainedMessage = "The queue has been completed and every item has been read.";
 
-    private const string NoReadSpanMessage =
-        "No read span is outstanding: call GetReadSpan or GetReadMemory first. A span is good for one AdvanceRead, and any other read discards it.";
-
     /// <summary>The consumer's wait condition for n items: the items, or completed.</summary>
     private static readonly Func<(SpscQueue<T> Queue, int Needed), bool> s_canRead = static s => s.Queue.HasItemsOrIsCompleted(s.Needed);
 
@@ -147,15 +144,7 @@ public sealed partial class SpscQueue<T>
     public void AdvanceRead(int count)
     {
         long head = _indices.Head; // plain: only the consumer (this thread) writes Head
-        if (_indices.ReadStart != head) // plain: consumer-private
-        {
-            ThrowHelper.ThrowInvalidOperationException(NoReadSpanMessage);
-        }
-
-        if ((ulong)(uint)count > (ulong)(_indices.ReadEnd - head)) // plain: consumer-private; a negative count is a huge unsigned one
-        {
-            ThrowHelper.ThrowArgumentOutOfRangeException(nameof(count), count, $"Must be between 0 and the span's length {_indices.ReadEnd - head}.");
-        }
+        SpscSpanRecord.CheckAdvance(_indices.ReadStart, _indices.ReadEnd, head, count, SpscSpanRecord.NoReadSpanMessage); // plain: the span record is consumer-private
 
         _indices.ReadStart = -1; // plain: consumer-private; the span is spent
         if (count == 0)
@@ -164,7 +153,7 @@ public sealed partial class SpscQueue<T>
         }
 
         int index = _indices.HeadIndex; // plain: consumer-private; GrantRead left the segment if it was drained
-        ClearIfReferences(_headSegment.Slots.AsSpan(index, count)); // plain: consumer-private
+        SpscSlots.ClearIfReferences(_headSegment.Slots.AsSpan(index, count)); // plain: consumer-private
         _indices.HeadIndex = index + count; // plain: consumer-private
         Volatile.Write(ref _indices.Head, head + count); // release: the caller's slot loads and the clearing above happen first; pairs with the acquire loads in Count and NotifyData
     }
@@ -189,13 +178,12 @@ public sealed partial class SpscQueue<T>
 
     /// <summary>
     /// Producer, after releasing Tail up to <paramref name="tail"/>: wakes the consumer if it is parked and the items
-    /// it waits for are there. No wake-up is lost, by the argument of SpscRingBuffer's NotifyData.
+    /// it waits for are there (see SpscWakeUp).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void NotifyData(long tail)
     {
-        if (_dataAvailable.HasWaiters
-            && tail - Volatile.Read(ref _indices.Head) >= Volatile.Read(ref _indices.DataNeeded)) // acquire Head: the parked consumer's; acquire DataNeeded: pairs with the release in SetDataNeeded
+        if (_dataAvailable.HasWaiters && SpscWakeUp.IsReady(tail, ref _indices.Head, ref _indices.DataNeeded))
         {
             _dataAvailable.NotifyAll();
         }
@@ -203,13 +191,7 @@ public sealed partial class SpscQueue<T>
 
     /// <summary>Consumer, before any wait: how many items the wait needs, for <see cref="NotifyData"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void SetDataNeeded(int needed)
-    {
-        if (_indices.DataNeeded != needed) // plain: the consumer's own field
-        {
-            Volatile.Write(ref _indices.DataNeeded, needed); // release: read by the producer in NotifyData after it sees this consumer announced (the gate's announce follows this store)
-        }
-    }
+    private void SetDataNeeded(int needed) => SpscWakeUp.SetNeeded(ref _indices.DataNeeded, needed);
 
     /// <summary>Consumer: parks until <paramref name="needed"/> items are there, or the queue is completed.</summary>
     private void WaitForData(int needed, CancellationToken cancellationToken)

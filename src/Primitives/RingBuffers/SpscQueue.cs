@@ -25,9 +25,9 @@ namespace Primitives.RingBuffers;
 //   _indices.CachedTail  the consumer's last seen Tail. Consumer-private, plain.
 //   _indices.HeadIndex   next slot in _headSegment. Consumer-private, plain.
 //   _headSegment         the segment the consumer reads. Consumer-private, plain.
-//   _indices.ReadStart/ReadEnd  the outstanding read span (ReadStart = -1: none). Consumer-private, plain.
-//   _indices.DataNeeded  items a parked consumer waits for; written by the consumer (release) before it
-//                        announces itself, read by the producer (acquire) while it is announced.
+//   _indices.ReadStart/ReadEnd, _indices.DataNeeded  the read span record and the parked consumer's threshold,
+//                        exactly as in SpscRingBuffer<T> (its design note; shared code in SpscSpanRecord and
+//                        SpscWakeUp).
 //   segment.Next         null until the producer links the next segment (release); read by the consumer
 //                        (acquire) when it leaves the segment; reset to null by the consumer once it has left.
 //   _spare               a drained segment for the producer to reuse: stored by the consumer (release), taken
@@ -36,7 +36,7 @@ namespace Primitives.RingBuffers;
 //   slot i of a segment  written by the producer before the Tail release that publishes it; read (and cleared
 //                        when T holds references) by the consumer after its acquire of Tail. A drained segment
 //                        passes back to the producer only through _spare.
-//   _completed           0, then 1 once (Interlocked.Exchange in TryComplete); read with acquire.
+//   _completed           as in SpscRingBuffer<T>.
 //
 // Invariants: 0 <= Tail - Head; CachedTail <= Tail; Head - (items in the segments before _headSegment) =
 // HeadIndex, and likewise for the tail; _headSegment is _tailSegment or reaches it through Next links; a
@@ -80,9 +80,9 @@ namespace Primitives.RingBuffers;
 /// boundary, so call <see cref="GetReadSpan"/> again after advancing to see the items beyond it.</para>
 /// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
-[DebuggerTypeProxy(typeof(SpscQueueDebugView<>))]
+[DebuggerTypeProxy(typeof(SpscBufferDebugView<>))]
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A queue, named like ConcurrentQueue<T>.")]
-public sealed partial class SpscQueue<T> : ISpscBuffer<T>
+public sealed partial class SpscQueue<T> : ISpscBuffer<T>, ISpscSnapshot<T>
 {
     /// <summary>Slots of the first segment.</summary>
     internal const int MinSegmentLength = 32;
@@ -284,15 +284,6 @@ public sealed partial class SpscQueue<T> : ISpscBuffer<T>
         Volatile.Write(ref full.Next, next); // release: the consumer follows the link only after acquiring a Tail published after this store; pairs with the acquire in LeaveSegment
         _tailSegment = next; // plain: producer-private
         return next;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ClearIfReferences(Span<T> slots)
-    {
-        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
-        {
-            slots.Clear(); // let the items be collected; ordered before the caller's release of Head
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

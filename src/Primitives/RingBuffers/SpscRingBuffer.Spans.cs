@@ -8,16 +8,9 @@ namespace Primitives.RingBuffers;
 // one release of Tail; the consumer reads items in place and frees them with one release of Head. A span is
 // one contiguous run of the slot array (it never crosses the wrap point). Each side records the span it
 // handed out ([WriteStart, WriteEnd) and [ReadStart, ReadEnd), private to that side); Advance checks its
-// argument against that record in every build, so misuse throws instead of publishing slots that were
-// never free (or never written).
+// argument against that record in every build (SpscSpanRecord.CheckAdvance).
 public sealed partial class SpscRingBuffer<T>
 {
-    private const string NoWriteSpanMessage =
-        "No write span is outstanding: call GetWriteSpan or GetWriteMemory first. A span is good for one AdvanceWrite, and any other write discards it.";
-
-    private const string NoReadSpanMessage =
-        "No read span is outstanding: call GetReadSpan or GetReadMemory first. A span is good for one AdvanceRead, and any other read discards it.";
-
     /// <summary>
     /// Returns the free slots from the next write position up to the wrap point of the slot array, to be filled in
     /// place and then published with <see cref="AdvanceWrite"/>. Empty when the ring is full. Never blocks.
@@ -74,15 +67,7 @@ public sealed partial class SpscRingBuffer<T>
     public void AdvanceWrite(int count)
     {
         long tail = _indices.Tail; // plain: only the producer (this thread) writes Tail
-        if (_indices.WriteStart != tail) // plain: producer-private
-        {
-            ThrowHelper.ThrowInvalidOperationException(NoWriteSpanMessage);
-        }
-
-        if ((ulong)(uint)count > (ulong)(_indices.WriteEnd - tail)) // plain: producer-private; a negative count is a huge unsigned one
-        {
-            ThrowHelper.ThrowArgumentOutOfRangeException(nameof(count), count, $"Must be between 0 and the span's length {_indices.WriteEnd - tail}.");
-        }
+        SpscSpanRecord.CheckAdvance(_indices.WriteStart, _indices.WriteEnd, tail, count, SpscSpanRecord.NoWriteSpanMessage); // plain: the span record is producer-private
 
         ThrowIfCompleted();
         _indices.WriteStart = -1; // plain: producer-private; the span is spent
@@ -140,15 +125,7 @@ public sealed partial class SpscRingBuffer<T>
     public void AdvanceRead(int count)
     {
         long head = _indices.Head; // plain: only the consumer (this thread) writes Head
-        if (_indices.ReadStart != head) // plain: consumer-private
-        {
-            ThrowHelper.ThrowInvalidOperationException(NoReadSpanMessage);
-        }
-
-        if ((ulong)(uint)count > (ulong)(_indices.ReadEnd - head)) // plain: consumer-private; a negative count is a huge unsigned one
-        {
-            ThrowHelper.ThrowArgumentOutOfRangeException(nameof(count), count, $"Must be between 0 and the span's length {_indices.ReadEnd - head}.");
-        }
+        SpscSpanRecord.CheckAdvance(_indices.ReadStart, _indices.ReadEnd, head, count, SpscSpanRecord.NoReadSpanMessage); // plain: the span record is consumer-private
 
         _indices.ReadStart = -1; // plain: consumer-private; the span is spent
         if (count == 0)
@@ -161,11 +138,11 @@ public sealed partial class SpscRingBuffer<T>
         {
             Volatile.Write(ref _indices.Head, head + count); // SEEDED FAULT: frees the slots and wakes the producer, then clears them: the clear may wipe the producer's new items
             NotifySpace(head + count);
-            ClearIfReferences(MemoryMarshal.CreateSpan(ref SlotAt(head), count));
+            SpscSlots.ClearIfReferences(MemoryMarshal.CreateSpan(ref SlotAt(head), count));
             return;
         }
 #endif
-        ClearIfReferences(MemoryMarshal.CreateSpan(ref SlotAt(head), count)); // one run: a span never crosses the wrap point
+        SpscSlots.ClearIfReferences(MemoryMarshal.CreateSpan(ref SlotAt(head), count)); // one run: a span never crosses the wrap point
         Volatile.Write(ref _indices.Head, head + count); // release: the caller's slot loads and the clearing above happen first; pairs with the producer's acquire of Head in RefreshHead
         NotifySpace(head + count);
     }

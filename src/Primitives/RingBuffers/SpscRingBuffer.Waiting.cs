@@ -250,8 +250,7 @@ public sealed partial class SpscRingBuffer<T>
             head--; // SEEDED FAULT: one slot less counted free: wakes only when the free space exceeds the need (> for >=)
         }
 #endif
-        if (_spaceAvailable.HasWaiters
-            && _capacity - (Volatile.Read(ref _indices.Tail) - head) >= Volatile.Read(ref _indices.SpaceNeeded)) // acquire Tail: the producer's latest; acquire SpaceNeeded: pairs with the release in WaitForSpace
+        if (_spaceAvailable.HasWaiters && SpscWakeUp.IsReady(_capacity + head, ref _indices.Tail, ref _indices.SpaceNeeded)) // free slots: capacity - (Tail - head)
         {
             _spaceAvailable.NotifyAll();
         }
@@ -272,8 +271,7 @@ public sealed partial class SpscRingBuffer<T>
             tail--; // SEEDED FAULT: one item less counted: wakes only when the items exceed the need (> for >=)
         }
 #endif
-        if (_dataAvailable.HasWaiters
-            && tail - Volatile.Read(ref _indices.Head) >= Volatile.Read(ref _indices.DataNeeded)) // acquire Head: the parked consumer's; acquire DataNeeded: pairs with the release in SetDataNeeded
+        if (_dataAvailable.HasWaiters && SpscWakeUp.IsReady(tail, ref _indices.Head, ref _indices.DataNeeded))
         {
             _dataAvailable.NotifyAll();
         }
@@ -281,13 +279,7 @@ public sealed partial class SpscRingBuffer<T>
 
     /// <summary>Consumer, before any wait: how many items the wait needs, for <see cref="NotifyData"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void SetDataNeeded(int needed)
-    {
-        if (_indices.DataNeeded != needed) // plain: the consumer's own field
-        {
-            Volatile.Write(ref _indices.DataNeeded, needed); // release: read by the producer in NotifyData after it sees this consumer announced (the gate's announce follows this store)
-        }
-    }
+    private void SetDataNeeded(int needed) => SpscWakeUp.SetNeeded(ref _indices.DataNeeded, needed);
 
     /// <summary>Consumer: parks until <paramref name="needed"/> items are there, or the ring is completed.</summary>
     private void WaitForData(int needed, CancellationToken cancellationToken)

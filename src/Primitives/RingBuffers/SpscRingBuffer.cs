@@ -63,7 +63,8 @@ namespace Primitives.RingBuffers;
 // publisher checks the gate's waiter count (one acquire load when nobody waits); it wakes a parked
 // producer only once the space it waits for (SpaceNeeded: 1, or a whole batch) is free, and a parked
 // consumer only once the items it waits for (DataNeeded) are there, so a parked batch writer or reader
-// is not woken by every single item only to park again. A waiter's condition reads
+// is not woken by every single item only to park again (SpscWakeUp holds that check and the threshold
+// store, shared with SpscQueue<T>; NotifySpace's doc argues why the threshold loses no wake-up). A waiter's condition reads
 // the SHARED index with Volatile.Read (never its cache, which is stale by design) and is also true
 // once _completed is set; Complete() calls NotifyAll on both gates. WaitGate's design note explains
 // why no wake-up is lost (asymmetric Dekker: the waiter's process-wide barrier pairs with the
@@ -113,8 +114,8 @@ namespace Primitives.RingBuffers;
 /// <typeparamref name="T"/> holds references, so the ring never keeps a consumed object alive.</para>
 /// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
-[DebuggerTypeProxy(typeof(SpscRingBufferDebugView<>))]
-public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
+[DebuggerTypeProxy(typeof(SpscBufferDebugView<>))]
+public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>, ISpscSnapshot<T>
 {
     /// <summary>The largest capacity a ring can have (2^30 items).</summary>
     public const int MaxCapacity = 1 << 30;
@@ -278,12 +279,12 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
         int first = Math.Min(count, _mask + 1 - ((int)head & _mask));
         Span<T> run = MemoryMarshal.CreateSpan(ref SlotAt(head), first);
         run.CopyTo(destination);
-        ClearIfReferences(run);
+        SpscSlots.ClearIfReferences(run);
         if (first < count)
         {
             run = MemoryMarshal.CreateSpan(ref SlotAt(head + first), count - first);
             run.CopyTo(destination[first..]);
-            ClearIfReferences(run);
+            SpscSlots.ClearIfReferences(run);
         }
 
         Volatile.Write(ref _indices.Head, head + count); // release: every slot load and clear above happens first; pairs with the producer's acquire of Head in RefreshHead
@@ -296,7 +297,7 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
 
     /// <summary>The readable items, oldest first: a snapshot for the debugger (items the consumer is reading at the
     /// same moment may show as default values). Any thread.</summary>
-    internal T[] SnapshotItems()
+    T[] ISpscSnapshot<T>.SnapshotItems()
     {
         long head = Volatile.Read(ref _indices.Head); // acquire: pairs with the consumer's release of Head
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail; the slots below are written
@@ -419,15 +420,6 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref T SlotAt(long sequence) =>
         ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_buffer), SlotPadding + ((int)sequence & _mask));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ClearIfReferences(Span<T> slots)
-    {
-        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
-        {
-            slots.Clear(); // let the items be collected; ordered before the caller's release of Head
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfCompleted()
