@@ -42,7 +42,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private ArraySegment<T> _ownItems; // direct chunk: its items
     private int _ownNext; // direct chunk: the next item to compute
     private Exception? _ownSourceError; // direct chunk: the source's exception after its items
-    private bool _sourceExhausted; // the consumer's claim found no chunk left
+    private bool _sourceExhausted; // the consumer claims no more: the source is exhausted, every chunk is claimed, or the run stopped
 
     internal ParallelSelectEnumerator(IEnumerable<T> source, TSelector selector, ParallelSelectOptions options)
         : base(options)
@@ -161,8 +161,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// owner (it may claim that very chunk); false when it waits in the middle of the chunk for its owner's ring.</param>
     private OwnClaim TryClaimOwnChunk(bool awaitingOwner)
     {
-        if (!CallerRuns || _ownChunk >= 0 || _sourceExhausted || Registry.IsStopped || Registry.ClaimedCount >= _source!.KnownChunkCount)
+        if (!CallerRuns || _ownChunk >= 0 || _sourceExhausted)
         {
+            return OwnClaim.None;
+        }
+
+        if (Registry.IsStopped || Registry.ClaimedCount >= _source!.KnownChunkCount)
+        {
+            StopClaiming();
             return OwnClaim.None;
         }
 
@@ -177,11 +183,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         {
             if (chunk != ChunkSource<T>.Busy)
             {
-                _sourceExhausted = true;
-                if (HasNoWorkers)
-                {
-                    Registry.Close(); // no worker will: the number of chunks is now final, and the walk ends there
-                }
+                StopClaiming(); // the source is exhausted, or the run stopped
             }
 
             return OwnClaim.None;
@@ -245,6 +247,17 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
 
         return OwnClaim.Stashed;
+    }
+
+    /// <summary>
+    /// The consumer will claim no more chunks: it leaves the participants, and the last to leave closes the registry
+    /// (with no worker left, or none spawned, that is the consumer: the number of chunks is then final, and the walk
+    /// ends there). Consumer.
+    /// </summary>
+    private void StopClaiming()
+    {
+        _sourceExhausted = true;
+        OnConsumerStopsClaiming();
     }
 
     /// <inheritdoc/>
@@ -344,6 +357,8 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         bool initialized = false;
         T[]? scratch = null;
         TResult[]? results = null;
+        var cost = new SelectorCost(CallerRuns ? Options : null); // only where the consumer can take over the work
+        bool retire = false;
         try
         {
             while (_source!.TryClaim(ref scratch, consumer: false, out long chunk, out ArraySegment<T> segment, out Exception? sourceError, token))
@@ -373,9 +388,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
                     for (int i = 0; i < items.Length; i++)
                     {
-                        if (pending == 0 && IsAbandoned(chunk))
+                        if (pending == 0)
                         {
-                            return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
+                            if (IsAbandoned(chunk))
+                            {
+                                return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
+                            }
+
+                            cost.Start();
                         }
 
                         int slot = pending;
@@ -389,10 +409,13 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                         pending = slot + 1; // counted only once the selector returned: a throw leaves it out
                         if (pending == results.Length)
                         {
+                            retire |= cost.Stop(pending);
                             Flush(ring, results, token);
                             pending = 0;
                         }
                     }
+
+                    retire |= cost.Stop(pending);
                 }
                 catch (Exception ex) when (!IsOwnCancellation(ex))
                 {
@@ -404,6 +427,11 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 {
                     RecordFailure(chunk, failure);
                     return;
+                }
+
+                if (retire)
+                {
+                    return; // a cheap selector: handing its results over costs more than computing them; the consumer computes the rest
                 }
             }
         }
@@ -418,6 +446,48 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         finally
         {
             OnWorkerExit(worker);
+        }
+    }
+
+    /// <summary>
+    /// A worker's measurement of the selector's cost per item, over its first results (the time between the start of a
+    /// batch and its flush, so waits for ring space do not count). Inactive (never measures, never says "cheap") without
+    /// options: only where the consumer can take over the work. Worker-owned (a local of the worker loop).
+    /// </summary>
+    private struct SelectorCost(ParallelSelectOptions? options)
+    {
+        private readonly double _cheapNanoseconds = options?.CheapSelectorNanoseconds ?? 0;
+        private readonly int _sampleItems = options?.CostSampleItems ?? 0;
+        private bool _active = options is not null;
+        private long _started;
+        private long _ticks;
+        private long _items;
+
+        /// <summary>A batch starts.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Start()
+        {
+            if (_active)
+            {
+                _started = Stopwatch.GetTimestamp();
+            }
+        }
+
+        /// <summary>The batch started last ends with <paramref name="items"/> results. True once, when the sample is complete and the selector is cheap.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Stop(int items) => _active && items > 0 && Add(items);
+
+        private bool Add(int items)
+        {
+            _ticks += Stopwatch.GetTimestamp() - _started;
+            _items += items;
+            if (_items < _sampleItems)
+            {
+                return false;
+            }
+
+            _active = false; // decided once per worker
+            return _ticks * (1e9 / Stopwatch.Frequency) < _cheapNanoseconds * _items;
         }
     }
 

@@ -67,8 +67,14 @@ internal abstract class ParallelSelectRun<TResult>
     private long _knownChunkCount;
     private List<Exception>? _shutdownErrors; // consumer-owned: what user code threw during shutdown
 
-    /// <summary>Workers still running; the last one to exit closes the registry.</summary>
+    /// <summary>
+    /// Participants that may still publish chunks: the workers still running and, with caller-runs, the consumer until
+    /// it stops claiming. The last one to leave closes the registry.
+    /// </summary>
     private int _activeWorkers;
+
+    /// <summary>Caller-runs: the consumer still counts in <see cref="_activeWorkers"/>. Consumer-owned.</summary>
+    private bool _consumerClaims;
 
     /// <summary>Caller-runs: the owner index of chunks the consumer computes as it yields them (no ring); -1 without caller-runs.</summary>
     private int _directOwner = -1;
@@ -271,7 +277,17 @@ internal abstract class ParallelSelectRun<TResult>
             _rings[i] = new SpscRingBuffer<TResult>(_ringCapacity);
         }
 
-        _activeWorkers = degree; // plain: no worker exists yet; the spawns below publish it
+        // With caller-runs the consumer counts as a participant until it stops claiming (OnConsumerStopsClaiming): a
+        // worker that retires (a cheap selector) or exits must not close the registry while the consumer may still
+        // claim and publish chunks.
+        _consumerClaims = CallerRuns;
+        _activeWorkers = CallerRuns ? degree + 1 : degree; // plain: no worker exists yet; the spawns below publish it
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorRetiringWorkerClosesRegistry))
+        {
+            _activeWorkers = degree; // SEEDED FAULT: the last worker to retire closes the registry while the consumer still claims
+        }
+#endif
         if (degree == 0)
         {
             return true; // caller-runs alone: the consumer computes every chunk
@@ -564,11 +580,33 @@ internal abstract class ParallelSelectRun<TResult>
     /// </summary>
     protected bool RecordWorkerFailure(Exception error) => _registry!.TryStop(0, error); // stop 0 wins over every other
 
-    /// <summary>Completes the worker's ring; the last worker closes the registry. Worker, on exit.</summary>
+    /// <summary>
+    /// Completes the worker's ring; the last participant to leave closes the registry. Worker, on exit (at the end of
+    /// the source, after a stop, or on retiring).
+    /// </summary>
     protected void OnWorkerExit(int worker)
     {
         _rings[worker].Complete(); // release: the consumer's WaitToRead sees it after the worker's last result
-        if (Interlocked.Decrement(ref _activeWorkers) == 0) // pairs with the other workers' decrements: exactly one sees zero
+        LeaveParticipants();
+    }
+
+    /// <summary>
+    /// Caller-runs: the consumer will claim no more chunks (the source is exhausted, every chunk is claimed, or the run
+    /// stopped). Consumer, at most once; if every worker has left, it closes the registry, so that the walk ends at the
+    /// chunks published so far.
+    /// </summary>
+    protected void OnConsumerStopsClaiming()
+    {
+        if (_consumerClaims)
+        {
+            _consumerClaims = false;
+            LeaveParticipants();
+        }
+    }
+
+    private void LeaveParticipants()
+    {
+        if (Interlocked.Decrement(ref _activeWorkers) == 0) // pairs with the other participants' decrements: exactly one sees zero
         {
             _registry!.Close(); // no further chunk will be published
         }
@@ -630,7 +668,7 @@ internal abstract class ParallelSelectRun<TResult>
     /// </summary>
     protected Exception? EndShutdown()
     {
-        Debug.Assert(Scope is null || Volatile.Read(ref _activeWorkers) == 0, $"workers still active after join: {_activeWorkers}");
+        Debug.Assert(Scope is null || Volatile.Read(ref _activeWorkers) == (_consumerClaims ? 1 : 0), $"workers still active after join: {_activeWorkers}");
         _cancellation?.Dispose();
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
         {
