@@ -67,6 +67,12 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Order_is_preserved_when_workers_retire_for_a_sequence() =>
         _coyote.Run(() => RetiringBody(SequenceSource), Scale, MaxSteps);
 
+    // The same where the consumer's ring (one) cannot take a chunk (two): while a worker runs the consumer only claims
+    // the chunk it needs; once both workers retired it must claim every chunk, and close the registry at the end.
+    [Fact]
+    public void Workers_retire_with_rings_smaller_than_a_chunk() =>
+        _coyote.Run(() => RetiringBody(SequenceSource, chunkSize: 2, bufferSize: 1), Scale, MaxSteps);
+
     [Fact]
     [SeededFault(FaultId.IteratorRetiringWorkerClosesRegistry)]
     public void A_retiring_worker_closing_the_registry_is_found() =>
@@ -190,17 +196,18 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         Specification.Assert(taken == count, $"results out of order or lost: {taken} of {count}");
     }
 
-    private static void RetiringBody(Func<int, IEnumerable<int>> source)
+    private static void RetiringBody(Func<int, IEnumerable<int>> source, int chunkSize = 1, int bufferSize = 2)
     {
         const int count = 6;
         var probe = new SelectorProbe();
         ParallelSelectOptions options = new()
         {
             MaxDegreeOfParallelism = 3,
-            ChunkSize = 1,
-            BufferSize = 2,
+            ChunkSize = chunkSize,
+            BufferSize = bufferSize,
             CheapSelectorNanoseconds = double.PositiveInfinity, // every selector counts as cheap after one result
             CostSampleItems = 1,
+            CostWarmUpItems = 0,
         };
         using IEnumerator<int> results = source(count).ParallelSelect(probe.Select, options).GetEnumerator();
         int taken = Drain(results, probe, count + 1, "retiring workers: results out of order", out Exception? error);

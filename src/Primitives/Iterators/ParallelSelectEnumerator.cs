@@ -25,6 +25,9 @@ namespace Primitives.Iterators;
 /// more than it holds (the failed-chunk mark) and the failure recorded with <c>TryStop</c> (and its own ring is
 /// completed); the consumer yields the results before the failure, finds the mark, and throws the recorded (lowest)
 /// failure.</para>
+/// <para><b>Cheap selectors</b>: a worker that times the selector below
+/// <see cref="ParallelSelectOptions.CheapSelectorNanoseconds"/> per result (<see cref="SelectorCost"/>) retires after
+/// its current chunk, and the consumer computes the rest; see docs/parallel-select.md, "Cheap selectors".</para>
 /// </remarks>
 internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>
     where TSelector : struct, IItemSelector<T, TResult>
@@ -173,8 +176,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
 
         // A later chunk must fit whole in the consumer's ring: it cannot wait for room there, it is the ring's reader.
-        // (With no worker every claim is the chunk it needs.)
-        if (!HasNoWorkers && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
+        // (With no worker running, none spawned or all exited or retired, every claim is the chunk it needs: every chunk
+        // below it was claimed, and published, by a worker before it left.)
+        if (HasActiveWorkers && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
         {
             return OwnClaim.None;
         }
@@ -250,9 +254,8 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     }
 
     /// <summary>
-    /// The consumer will claim no more chunks: it leaves the participants, and the last to leave closes the registry
-    /// (with no worker left, or none spawned, that is the consumer: the number of chunks is then final, and the walk
-    /// ends there). Consumer.
+    /// The consumer will claim no more chunks; with no worker running (none spawned, or all exited or retired), it closes
+    /// the registry: the number of chunks is then final, and the walk ends there. Consumer.
     /// </summary>
     private void StopClaiming()
     {
@@ -359,6 +362,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         TResult[]? results = null;
         var cost = new SelectorCost(CallerRuns ? Options : null); // only where the consumer can take over the work
         bool retire = false;
+        bool retiring = false;
         try
         {
             while (_source!.TryClaim(ref scratch, consumer: false, out long chunk, out ArraySegment<T> segment, out Exception? sourceError, token))
@@ -431,6 +435,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
                 if (retire)
                 {
+                    retiring = true;
                     return; // a cheap selector: handing its results over costs more than computing them; the consumer computes the rest
                 }
             }
@@ -445,23 +450,25 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
         finally
         {
-            OnWorkerExit(worker);
+            OnWorkerExit(worker, retiring);
         }
     }
 
     /// <summary>
-    /// A worker's measurement of the selector's cost per item, over its first results (the time between the start of a
-    /// batch and its flush, so waits for ring space do not count). Inactive (never measures, never says "cheap") without
-    /// options: only where the consumer can take over the work. Worker-owned (a local of the worker loop).
+    /// A worker's measurement of the selector's cost per item: the time from the start of a batch to its flush (so waits
+    /// for ring space do not count), divided by its results; the cheapest batch of the sample counts (a batch that was
+    /// preempted or interrupted only looks dearer). Inactive (never measures, never says "cheap") without options: only
+    /// where the consumer can take over the work. Worker-owned (a local of the worker loop).
     /// </summary>
     private struct SelectorCost(ParallelSelectOptions? options)
     {
         private readonly double _cheapNanoseconds = options?.CheapSelectorNanoseconds ?? 0;
         private readonly int _sampleItems = options?.CostSampleItems ?? 0;
+        private int _warmUp = options?.CostWarmUpItems ?? 0;
         private bool _active = options is not null;
         private long _started;
-        private long _ticks;
         private long _items;
+        private double _cheapestTicksPerItem = double.MaxValue;
 
         /// <summary>A batch starts.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -479,7 +486,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
         private bool Add(int items)
         {
-            _ticks += Stopwatch.GetTimestamp() - _started;
+            long elapsed = Stopwatch.GetTimestamp() - _started;
+            if (_warmUp > 0)
+            {
+                _warmUp -= items; // not timed: the worker loop's first iterations of each run are unoptimized code
+                return false;
+            }
+
+            _cheapestTicksPerItem = Math.Min(_cheapestTicksPerItem, (double)elapsed / items);
             _items += items;
             if (_items < _sampleItems)
             {
@@ -487,7 +501,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             }
 
             _active = false; // decided once per worker
-            return _ticks * (1e9 / Stopwatch.Frequency) < _cheapNanoseconds * _items;
+            return _cheapestTicksPerItem * (1e9 / Stopwatch.Frequency) < _cheapNanoseconds;
         }
     }
 

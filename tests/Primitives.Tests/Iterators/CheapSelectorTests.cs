@@ -30,6 +30,7 @@ public class CheapSelectorTests
         BufferSize = bufferSize,
         CheapSelectorNanoseconds = double.PositiveInfinity,
         CostSampleItems = 1,
+        CostWarmUpItems = 0,
     };
 
     private static IEnumerable<int> Source(string shape, int count) => shape switch
@@ -52,6 +53,20 @@ public class CheapSelectorTests
             : Source(shape, count).ParallelSelect(x => ((long)x * 2) + 1, options);
 
         Assert.Equal(Enumerable.Range(0, count).Select(x => ((long)x * 2) + 1), results.ToList());
+    }
+
+    // A ring smaller than a chunk: while a worker runs, the enumerating thread claims only the chunk it needs (it cannot
+    // wait for room in a ring it reads itself); once every worker retired, it must claim every chunk, and end the walk.
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(3, 16)]
+    public void Workers_retire_with_rings_smaller_than_a_chunk(int degree, int bufferSize)
+    {
+        var source = new ProbeSequence(30_000);
+        List<int> results = source.ParallelSelect(x => x, Retiring(degree, chunkSize: 0, bufferSize)).ToList();
+
+        Assert.Equal(Enumerable.Range(0, 30_000), results);
+        Assert.Equal(1, source.Disposals);
     }
 
     // Each worker computes at most the chunk it was on when it decided; the enumerating thread computes the rest.
