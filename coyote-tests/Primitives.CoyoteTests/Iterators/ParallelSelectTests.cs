@@ -67,10 +67,16 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Order_is_preserved_when_workers_retire_for_a_sequence() =>
         _coyote.Run(() => RetiringBody(SequenceSource), Scale, MaxSteps);
 
-    // The same where the consumer's ring (one) cannot take a chunk (two): while a worker runs the consumer only claims
-    // the chunk it needs; once both workers retired it must claim every chunk, and close the registry at the end.
+    // The same where the consumer's ring (two) takes exactly one chunk (two): while a worker runs, the consumer claims
+    // only when its ring is empty; once both workers retired it must claim every chunk, and close the registry at the end.
     [Fact]
-    public void Workers_retire_with_rings_smaller_than_a_chunk() =>
+    public void Workers_retire_with_rings_of_one_chunk() =>
+        _coyote.Run(() => RetiringBody(SequenceSource, chunkSize: 2, bufferSize: 2), Scale, MaxSteps);
+
+    // A ring smaller than a chunk: workers do not retire (the consumer would wait for a worker to claim the chunk it
+    // needs); the body ends, in order, with every result.
+    [Fact]
+    public void Workers_do_not_retire_with_rings_smaller_than_a_chunk() =>
         _coyote.Run(() => RetiringBody(SequenceSource, chunkSize: 2, bufferSize: 1), Scale, MaxSteps);
 
     [Fact]

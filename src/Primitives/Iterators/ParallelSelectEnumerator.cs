@@ -360,7 +360,11 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         bool initialized = false;
         T[]? scratch = null;
         TResult[]? results = null;
-        var cost = new SelectorCost(CallerRuns ? Options : null); // only where the consumer can take over the work
+        // Only where the consumer can take over the work, and its own ring can take a whole chunk. (Otherwise, while a
+        // worker runs, the consumer claims no chunk: it waits for a worker to claim the one it needs, and a worker that
+        // retired instead would leave it waiting. With room for a chunk, the consumer's ring is empty whenever the chunk
+        // it needs is unclaimed, since it holds only chunks claimed after that one, so it claims it.)
+        var cost = new SelectorCost(CallerRuns && ring.Capacity >= MaxChunkSize ? Options : null);
         bool retire = false;
         bool retiring = false;
         try

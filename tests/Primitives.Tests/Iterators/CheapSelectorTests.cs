@@ -55,12 +55,12 @@ public class CheapSelectorTests
         Assert.Equal(Enumerable.Range(0, count).Select(x => ((long)x * 2) + 1), results.ToList());
     }
 
-    // A ring smaller than a chunk: while a worker runs, the enumerating thread claims only the chunk it needs (it cannot
-    // wait for room in a ring it reads itself); once every worker retired, it must claim every chunk, and end the walk.
+    // A ring smaller than a chunk (growing chunks reach 1024): the enumerating thread claims nothing while a worker
+    // runs (it cannot wait for room in a ring it reads itself), so the workers do not retire, and the run ends.
     [Theory]
     [InlineData(2, 1)]
     [InlineData(3, 16)]
-    public void Workers_retire_with_rings_smaller_than_a_chunk(int degree, int bufferSize)
+    public void Workers_do_not_retire_with_rings_smaller_than_a_chunk(int degree, int bufferSize)
     {
         var source = new ProbeSequence(30_000);
         List<int> results = source.ParallelSelect(x => x, Retiring(degree, chunkSize: 0, bufferSize)).ToList();
