@@ -131,7 +131,6 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>Caller-runs: the owner index of the chunk the consumer computes as it yields it. Set by <see cref="StartWorkers"/>.</summary>
     protected int DirectOwner => _directOwner;
 
-
     /// <summary>The largest chunk a claim can return. Set by <see cref="Initialize"/>.</summary>
     protected int MaxChunkSize => _maxChunk;
 
