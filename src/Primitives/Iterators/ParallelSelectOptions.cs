@@ -91,9 +91,10 @@ public sealed class ParallelSelectOptions
     public CancellationToken CancellationToken { get; init; }
 
     /// <summary>
-    /// The synchronous ordered form: a selector that a worker measures below this many nanoseconds per item, over its
-    /// first <see cref="CostSampleItems"/> results, is cheaper to run on the enumerating thread than to hand over
-    /// between threads, so the workers retire and the enumerating thread computes the rest (see
+    /// The synchronous ordered form: a selector that a worker measures below this many nanoseconds per item (the
+    /// cheapest batch among <see cref="CostSampleItems"/> results, after <see cref="CostWarmUpItems"/>) is cheaper to run
+    /// on the enumerating thread than to hand over between threads, so the workers retire and the enumerating thread
+    /// computes the rest (see
     /// docs/parallel-select.md, "Cheap selectors"). Internal: tests set <see cref="double.PositiveInfinity"/> (every
     /// worker retires after its first chunk) or 0 (none does).
     /// </summary>
