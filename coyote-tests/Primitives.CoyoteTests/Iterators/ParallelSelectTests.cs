@@ -56,6 +56,34 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Yielding_the_consumers_later_claim_as_the_awaited_chunk_is_found() =>
         _coyote.ExpectFault(FaultId.IteratorConsumerTakesClaimAsNeeded, () => OrderBody(ArraySource), "out of order", Scale, MaxSteps);
 
+    // Cheap selectors: every worker retires after its first chunk (the decision is forced, so it does not depend on
+    // timing) and the consumer computes the rest. Invariant: every result, once, in order, and a normal end only after
+    // the last one, however the workers' retirements interleave with the consumer's claims (two workers besides it).
+    [Fact]
+    public void Order_is_preserved_when_workers_retire_for_an_array() =>
+        _coyote.Run(() => RetiringBody(ArraySource), Scale, MaxSteps);
+
+    [Fact]
+    public void Order_is_preserved_when_workers_retire_for_a_sequence() =>
+        _coyote.Run(() => RetiringBody(SequenceSource), Scale, MaxSteps);
+
+    // The same where the consumer's ring (two) takes exactly one chunk (two): while a worker runs, the consumer claims
+    // only when its ring is empty; once both workers retired it must claim every chunk, and close the registry at the end.
+    [Fact]
+    public void Workers_retire_with_rings_of_one_chunk() =>
+        _coyote.Run(() => RetiringBody(SequenceSource, chunkSize: 2, bufferSize: 2), Scale, MaxSteps);
+
+    // A ring smaller than a chunk: workers do not retire (the consumer would wait for a worker to claim the chunk it
+    // needs); the body ends, in order, with every result.
+    [Fact]
+    public void Workers_do_not_retire_with_rings_smaller_than_a_chunk() =>
+        _coyote.Run(() => RetiringBody(SequenceSource, chunkSize: 2, bufferSize: 1), Scale, MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.IteratorRetiringWorkerClosesRegistry)]
+    public void A_retiring_worker_closing_the_registry_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorRetiringWorkerClosesRegistry, () => RetiringBody(ArraySource), "lost", Scale, MaxSteps);
+
     // Invariant (fail-fast): the selector throws on items 3 and 4 (chunks of two: chunk 1's second item and
     // chunk 2's first). The consumer receives exactly f(0), f(1), f(2), then item 3's exception (the lowest wins
     // over item 4's, whichever fails first), and no selector call is running once it has.
@@ -172,6 +200,25 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         int taken = Drain(results, probe, count, "results out of order", out Exception? error);
         Specification.Assert(error is null, $"results out of order or lost: the iteration threw after {taken} results: {error}");
         Specification.Assert(taken == count, $"results out of order or lost: {taken} of {count}");
+    }
+
+    private static void RetiringBody(Func<int, IEnumerable<int>> source, int chunkSize = 1, int bufferSize = 2)
+    {
+        const int count = 6;
+        var probe = new SelectorProbe();
+        ParallelSelectOptions options = new()
+        {
+            MaxDegreeOfParallelism = 3,
+            ChunkSize = chunkSize,
+            BufferSize = bufferSize,
+            CheapSelectorNanoseconds = double.PositiveInfinity, // every selector counts as cheap after one result
+            CostSampleItems = 1,
+            CostWarmUpItems = 0,
+        };
+        using IEnumerator<int> results = source(count).ParallelSelect(probe.Select, options).GetEnumerator();
+        int taken = Drain(results, probe, count + 1, "retiring workers: results out of order", out Exception? error);
+        Specification.Assert(error is null, $"retiring workers: results out of order or lost: the iteration threw after {taken} results: {error}");
+        Specification.Assert(taken == count, $"retiring workers: results out of order or lost: the iteration ended after {taken} of {count}");
     }
 
     private static void FailFastBody()

@@ -185,5 +185,8 @@ internal enum FaultId
 
     /// <summary>Caller-runs: the consumer yields a chunk it claimed while awaiting an earlier one (that a worker claimed first) as that earlier chunk, so results come out of order.</summary>
     IteratorConsumerTakesClaimAsNeeded,
+
+    /// <summary>Cheap selectors: the last worker to retire closes the registry although the consumer still claims chunks: the walk ends early (lost results).</summary>
+    IteratorRetiringWorkerClosesRegistry,
 }
 #endif

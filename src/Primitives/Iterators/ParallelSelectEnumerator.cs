@@ -25,6 +25,9 @@ namespace Primitives.Iterators;
 /// more than it holds (the failed-chunk mark) and the failure recorded with <c>TryStop</c> (and its own ring is
 /// completed); the consumer yields the results before the failure, finds the mark, and throws the recorded (lowest)
 /// failure.</para>
+/// <para><b>Cheap selectors</b>: a worker that times the selector below
+/// <see cref="ParallelSelectOptions.CheapSelectorNanoseconds"/> per result (<see cref="SelectorCost"/>) retires after
+/// its current chunk, and the consumer computes the rest; see docs/parallel-select.md, "Cheap selectors".</para>
 /// </remarks>
 internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>
     where TSelector : struct, IItemSelector<T, TResult>
@@ -42,7 +45,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private ArraySegment<T> _ownItems; // direct chunk: its items
     private int _ownNext; // direct chunk: the next item to compute
     private Exception? _ownSourceError; // direct chunk: the source's exception after its items
-    private bool _sourceExhausted; // the consumer's claim found no chunk left
+    private bool _sourceExhausted; // the consumer claims no more: the source is exhausted, every chunk is claimed, or the run stopped
 
     internal ParallelSelectEnumerator(IEnumerable<T> source, TSelector selector, ParallelSelectOptions options)
         : base(options)
@@ -161,14 +164,21 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// owner (it may claim that very chunk); false when it waits in the middle of the chunk for its owner's ring.</param>
     private OwnClaim TryClaimOwnChunk(bool awaitingOwner)
     {
-        if (!CallerRuns || _ownChunk >= 0 || _sourceExhausted || Registry.IsStopped || Registry.ClaimedCount >= _source!.KnownChunkCount)
+        if (!CallerRuns || _ownChunk >= 0 || _sourceExhausted)
         {
             return OwnClaim.None;
         }
 
+        if (Registry.IsStopped || Registry.ClaimedCount >= _source!.KnownChunkCount)
+        {
+            StopClaiming();
+            return OwnClaim.None;
+        }
+
         // A later chunk must fit whole in the consumer's ring: it cannot wait for room there, it is the ring's reader.
-        // (With no worker every claim is the chunk it needs.)
-        if (!HasNoWorkers && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
+        // (With no worker running, none spawned or all exited or retired, every claim is the chunk it needs: every chunk
+        // below it was claimed, and published, by a worker before it left.)
+        if (HasActiveWorkers && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
         {
             return OwnClaim.None;
         }
@@ -177,11 +187,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         {
             if (chunk != ChunkSource<T>.Busy)
             {
-                _sourceExhausted = true;
-                if (HasNoWorkers)
-                {
-                    Registry.Close(); // no worker will: the number of chunks is now final, and the walk ends there
-                }
+                StopClaiming(); // the source is exhausted, or the run stopped
             }
 
             return OwnClaim.None;
@@ -245,6 +251,16 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
 
         return OwnClaim.Stashed;
+    }
+
+    /// <summary>
+    /// The consumer will claim no more chunks; with no worker running (none spawned, or all exited or retired), it closes
+    /// the registry: the number of chunks is then final, and the walk ends there. Consumer.
+    /// </summary>
+    private void StopClaiming()
+    {
+        _sourceExhausted = true;
+        OnConsumerStopsClaiming();
     }
 
     /// <inheritdoc/>
@@ -344,6 +360,13 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         bool initialized = false;
         T[]? scratch = null;
         TResult[]? results = null;
+        // Only where the consumer can take over the work, and its own ring can take a whole chunk. (Otherwise, while a
+        // worker runs, the consumer claims no chunk: it waits for a worker to claim the one it needs, and a worker that
+        // retired instead would leave it waiting. With room for a chunk, the consumer's ring is empty whenever the chunk
+        // it needs is unclaimed, since it holds only chunks claimed after that one, so it claims it.)
+        var cost = new SelectorCost(CallerRuns && ring.Capacity >= MaxChunkSize ? Options : null);
+        bool retire = false;
+        bool retiring = false;
         try
         {
             while (_source!.TryClaim(ref scratch, consumer: false, out long chunk, out ArraySegment<T> segment, out Exception? sourceError, token))
@@ -373,9 +396,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
                     for (int i = 0; i < items.Length; i++)
                     {
-                        if (pending == 0 && IsAbandoned(chunk))
+                        if (pending == 0)
                         {
-                            return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
+                            if (IsAbandoned(chunk))
+                            {
+                                return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
+                            }
+
+                            cost.Start();
                         }
 
                         int slot = pending;
@@ -389,10 +417,13 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                         pending = slot + 1; // counted only once the selector returned: a throw leaves it out
                         if (pending == results.Length)
                         {
+                            retire |= cost.Stop(pending);
                             Flush(ring, results, token);
                             pending = 0;
                         }
                     }
+
+                    retire |= cost.Stop(pending);
                 }
                 catch (Exception ex) when (!IsOwnCancellation(ex))
                 {
@@ -404,6 +435,12 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 {
                     RecordFailure(chunk, failure);
                     return;
+                }
+
+                if (retire)
+                {
+                    retiring = true;
+                    return; // a cheap selector: handing its results over costs more than computing them; the consumer computes the rest
                 }
             }
         }
@@ -417,7 +454,58 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
         finally
         {
-            OnWorkerExit(worker);
+            OnWorkerExit(worker, retiring);
+        }
+    }
+
+    /// <summary>
+    /// A worker's measurement of the selector's cost per item: the time from the start of a batch to its flush (so waits
+    /// for ring space do not count), divided by its results; the cheapest batch of the sample counts (a batch that was
+    /// preempted or interrupted only looks dearer). Inactive (never measures, never says "cheap") without options: only
+    /// where the consumer can take over the work. Worker-owned (a local of the worker loop).
+    /// </summary>
+    private struct SelectorCost(ParallelSelectOptions? options)
+    {
+        private readonly double _cheapNanoseconds = options?.CheapSelectorNanoseconds ?? 0;
+        private readonly int _sampleItems = options?.CostSampleItems ?? 0;
+        private int _warmUp = options?.CostWarmUpItems ?? 0;
+        private bool _active = options is not null;
+        private long _started;
+        private long _items;
+        private double _cheapestTicksPerItem = double.MaxValue;
+
+        /// <summary>A batch starts.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Start()
+        {
+            if (_active)
+            {
+                _started = Stopwatch.GetTimestamp();
+            }
+        }
+
+        /// <summary>The batch started last ends with <paramref name="items"/> results. True once, when the sample is complete and the selector is cheap.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Stop(int items) => _active && items > 0 && Add(items);
+
+        private bool Add(int items)
+        {
+            long elapsed = Stopwatch.GetTimestamp() - _started;
+            if (_warmUp > 0)
+            {
+                _warmUp -= items; // not timed: the worker loop's first iterations of each run are unoptimized code
+                return false;
+            }
+
+            _cheapestTicksPerItem = Math.Min(_cheapestTicksPerItem, (double)elapsed / items);
+            _items += items;
+            if (_items < _sampleItems)
+            {
+                return false;
+            }
+
+            _active = false; // decided once per worker
+            return _cheapestTicksPerItem * (1e9 / Stopwatch.Frequency) < _cheapNanoseconds;
         }
     }
 

@@ -89,4 +89,24 @@ public sealed class ParallelSelectOptions
 
     /// <summary>A token that ends the iteration with <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>
+    /// The synchronous ordered form: a selector that a worker measures below this many nanoseconds per item (the
+    /// cheapest batch among <see cref="CostSampleItems"/> results, after <see cref="CostWarmUpItems"/>) is cheaper to run
+    /// on the enumerating thread than to hand over between threads, so the workers retire and the enumerating thread
+    /// computes the rest (see
+    /// docs/parallel-select.md, "Cheap selectors"). Internal: tests set <see cref="double.PositiveInfinity"/> (every
+    /// worker retires after its first chunk) or 0 (none does).
+    /// </summary>
+    internal double CheapSelectorNanoseconds { get; init; } = 8;
+
+    /// <summary>How many results a worker times before it decides whether the selector is cheap. Internal, for tests.</summary>
+    internal int CostSampleItems { get; init; } = 512;
+
+    /// <summary>
+    /// How many results a worker computes before it starts timing: each run enters the worker loop afresh, and its first
+    /// iterations run unoptimized code until on-stack replacement, which would make every selector look expensive.
+    /// Internal, for tests (0: time from the first result).
+    /// </summary>
+    internal int CostWarmUpItems { get; init; } = 2048;
 }

@@ -39,8 +39,10 @@ namespace Primitives.Iterators;
 /// claim no more.</para>
 /// <para><b>Shutdown.</b> On the end of the results, an exception, cancellation or disposal, the consumer stops
 /// the registry (waking waiting claimers), cancels the workers' token (waking workers parked on full rings),
-/// joins the <see cref="ForkJoinScope"/> that owns the workers, and only then disposes the source, once. The last
-/// worker to exit closes the registry, so a consumer waiting for a chunk that will never come is released.</para>
+/// joins the <see cref="ForkJoinScope"/> that owns the workers, and only then disposes the source, once. Once no
+/// further chunk can come (a worker exited because the source ended or the run stopped, or the consumer stopped
+/// claiming) and no worker is running, the registry is closed (<see cref="OnWorkerExit"/>), so a consumer waiting for
+/// a chunk that will never come is released.</para>
 /// <para><b>Threads.</b> Members marked "consumer" belong to the enumerating thread, and the fields they use
 /// are touched only by it (plain accesses). Members marked "worker" run on workers. Everything else is set by
 /// <see cref="Initialize"/> and <see cref="StartWorkers"/> before any worker exists (the scope's spawn publishes
@@ -67,8 +69,15 @@ internal abstract class ParallelSelectRun<TResult>
     private long _knownChunkCount;
     private List<Exception>? _shutdownErrors; // consumer-owned: what user code threw during shutdown
 
-    /// <summary>Workers still running; the last one to exit closes the registry.</summary>
+    /// <summary>Workers still running (not exited, not retired).</summary>
     private int _activeWorkers;
+
+    /// <summary>
+    /// Set (to 1, with Interlocked) once no further chunk will be claimed: a worker exited for any reason but retiring (the
+    /// source is exhausted, the run stopped, or it failed), or the consumer stopped claiming. The registry is closed
+    /// when this is set and no worker is active, by whichever of the two comes second (see <see cref="OnWorkerExit"/>).
+    /// </summary>
+    private int _noMoreChunks;
 
     /// <summary>Caller-runs: the owner index of chunks the consumer computes as it yields them (no ring); -1 without caller-runs.</summary>
     private int _directOwner = -1;
@@ -121,9 +130,6 @@ internal abstract class ParallelSelectRun<TResult>
 
     /// <summary>Caller-runs: the owner index of the chunk the consumer computes as it yields it. Set by <see cref="StartWorkers"/>.</summary>
     protected int DirectOwner => _directOwner;
-
-    /// <summary>Whether no worker was spawned: the consumer computes every chunk. Set by <see cref="StartWorkers"/>.</summary>
-    protected bool HasNoWorkers => _workerCount == 0;
 
     /// <summary>The largest chunk a claim can return. Set by <see cref="Initialize"/>.</summary>
     protected int MaxChunkSize => _maxChunk;
@@ -564,15 +570,52 @@ internal abstract class ParallelSelectRun<TResult>
     /// </summary>
     protected bool RecordWorkerFailure(Exception error) => _registry!.TryStop(0, error); // stop 0 wins over every other
 
-    /// <summary>Completes the worker's ring; the last worker closes the registry. Worker, on exit.</summary>
-    protected void OnWorkerExit(int worker)
+    /// <summary>
+    /// Completes the worker's ring and closes the registry when no further chunk can come. Worker, on exit.
+    /// <paramref name="retiring"/>: the worker leaves because the selector is cheap, not because the source ended or the
+    /// run stopped; the consumer may still claim and publish chunks, so it does not close the registry unless the
+    /// consumer has stopped claiming (<see cref="OnConsumerStopsClaiming"/>).
+    /// </summary>
+    protected void OnWorkerExit(int worker, bool retiring = false)
     {
         _rings[worker].Complete(); // release: the consumer's WaitToRead sees it after the worker's last result
-        if (Interlocked.Decrement(ref _activeWorkers) == 0) // pairs with the other workers' decrements: exactly one sees zero
+        if (!retiring)
+        {
+            Interlocked.Exchange(ref _noMoreChunks, 1); // full fence before the decrement; pairs with the reads below and in OnConsumerStopsClaiming
+        }
+
+        bool last = Interlocked.Decrement(ref _activeWorkers) == 0; // full fence; pairs with the other workers' decrements (exactly one sees zero) and with OnConsumerStopsClaiming's read
+        bool close = last && Volatile.Read(ref _noMoreChunks) != 0; // pairs with the Interlocked.Exchange above and in OnConsumerStopsClaiming
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorRetiringWorkerClosesRegistry))
+        {
+            close = last; // SEEDED FAULT: the last worker to retire closes the registry while the consumer still claims
+        }
+#endif
+        if (close)
         {
             _registry!.Close(); // no further chunk will be published
         }
     }
+
+    /// <summary>
+    /// Caller-runs: the consumer will claim no more chunks (the source is exhausted, every chunk is claimed, or the run
+    /// stopped). Consumer. If no worker is active (none was spawned, or all have exited or retired), it closes the
+    /// registry itself, so that the walk ends at the chunks published so far. Dekker's pattern with a retiring worker's
+    /// exit: each side writes with a full fence, then reads the other's; at least one of them closes (a second
+    /// <see cref="TaskRegistry.Close"/> does nothing).
+    /// </summary>
+    protected void OnConsumerStopsClaiming()
+    {
+        Interlocked.Exchange(ref _noMoreChunks, 1); // full fence; pairs with the Volatile.Read in OnWorkerExit
+        if (Volatile.Read(ref _activeWorkers) == 0) // pairs with the Interlocked.Decrement in OnWorkerExit
+        {
+            _registry!.Close();
+        }
+    }
+
+    /// <summary>Whether some worker is still running (not exited, not retired). A snapshot; once false, it stays false.</summary>
+    protected bool HasActiveWorkers => Volatile.Read(ref _activeWorkers) != 0; // pairs with the Interlocked.Decrement in OnWorkerExit
 
     /// <summary>
     /// First half of shutdown: marks the run finished and, when <paramref name="stop"/>, stops the workers.
