@@ -24,13 +24,14 @@ namespace Primitives.ForkJoin;
 /// <para><b>Who steals.</b> Pushing or injecting makes sure up to <c>s_maxStealers</c> (ProcessorCount - 1) stealer work
 /// items are active on the thread pool (<see cref="WorkLauncher"/>); a stealer exits after <c>IdleSpins</c> empty
 /// scans. The pool lends threads only while there is work, and never more than one fewer than the cores.</para>
-/// <para><b>No work missed by a retiring stealer (Dekker).</b> A submitter stores the item (the release store of a
-/// deque's <c>_bottom</c>, or the injection queue's CAS of its tail), then loads <c>s_stealers</c>; a retiring stealer
-/// decrements <c>s_stealers</c> (Interlocked, a full fence), then scans every deque and the injection queue once more.
-/// With a full fence between the submitter's store and load too (for a push: the CAS that takes a launch slot, or the
-/// barrier of <c>WakeStealersSlow</c>; for an injection: the queue's CAS itself, which is the item's linearization
-/// point, since a dequeuer that sees the tail moved waits for the slot), one of them sees the other: the submitter
-/// launches a stealer, or the last scan finds the item.</para>
+/// <para><b>No work missed by a retiring stealer (asymmetric Dekker).</b> A submitter stores the item (the release
+/// store of a deque's <c>_bottom</c>, or the injection queue's CAS of its tail), then loads <c>s_stealers</c>; a
+/// retiring stealer decrements <c>s_stealers</c> (Interlocked), issues <see cref="Interlocked.MemoryBarrierProcessWide"/>,
+/// then scans every deque and the injection queue once more. The submitter needs no fence of its own (a push is the
+/// hot path: one per spawn): the process-wide barrier either comes after the submitter's store, which it then makes
+/// visible to the last scan, or before it, and then the submitter's later load of <c>s_stealers</c> sees the
+/// decrement and launches a stealer. Retirements are rare (after <c>IdleSpins</c> empty scans), so the barrier's
+/// microseconds are paid there, not per spawn (the technique of <see cref="WaitGate"/>).</para>
 /// <para><b>Completion counts.</b> A thread that runs scope tasks found by a scan subtracts them from their scope's
 /// <c>Pending</c> in batches (<see cref="Batch"/>): when the next item belongs to another scope or is a join job, every
 /// <c>CountBatchSize</c> tasks, and always before it spins idle, parks, retires or returns. So it never waits, for
@@ -146,9 +147,9 @@ internal sealed class Worker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void WakeStealers()
     {
-        if (Volatile.Read(ref s_stealers) >= s_maxStealers || !TryLaunchStealer()) // acquire: pairs with the stealers' Decrement; a launch's CAS is the fence
+        if (Volatile.Read(ref s_stealers) < s_maxStealers) // acquire, no fence: pairs with a retiring stealer's Decrement and process-wide barrier (see "No work missed")
         {
-            WakeStealersSlow();
+            TryLaunchStealer();
         }
     }
 
@@ -322,17 +323,6 @@ internal sealed class Worker
         return worker;
     }
 
-    /// <summary>
-    /// Every stealer slot looked taken. Fences the submission before looking at the count again, so that a stealer
-    /// retiring meanwhile either frees a slot that this look sees, or finds the item in its last scan (Dekker).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void WakeStealersSlow()
-    {
-        Interlocked.MemoryBarrier(); // full fence: the submission's store before the loads of s_stealers below; pairs with the Decrement in Stealer.Execute
-        TryLaunchStealer();
-    }
-
     /// <summary>Launches a stealer if a slot is free; false if every slot is taken.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool TryLaunchStealer()
@@ -351,7 +341,7 @@ internal sealed class Worker
         int stealers = Volatile.Read(ref s_stealers); // acquire: pairs with the CAS below and the decrements on exit
         while (stealers < s_maxStealers)
         {
-            int seen = Interlocked.CompareExchange(ref s_stealers, stealers + 1, stealers); // full fence: after the submitter's store, pairs with a retiring stealer's Decrement (Dekker)
+            int seen = Interlocked.CompareExchange(ref s_stealers, stealers + 1, stealers); // pairs with a retiring stealer's Decrement
             if (seen == stealers)
             {
                 return true;
@@ -406,7 +396,8 @@ internal sealed class Worker
                     }
                 }
 
-                Interlocked.Decrement(ref s_stealers); // full fence before the last scan's loads; pairs with the submitter's CAS in TryAcquireStealerSlot or fence in WakeStealersSlow
+                Interlocked.Decrement(ref s_stealers); // pairs with the submitters' load of s_stealers in WakeStealers and Submit
+                Interlocked.MemoryBarrierProcessWide(); // every submitter's earlier store is visible to the last scan below, or its later load of s_stealers sees the decrement (see "No work missed")
 #if PRIMITIVES_FAULTS
                 if (Fault.Is(FaultId.SchedulerStealerRetiresWithoutRescan))
                 {

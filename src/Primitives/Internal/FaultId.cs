@@ -148,6 +148,9 @@ internal enum FaultId
     /// <summary>TryPush skips the capacity check: a push into a full deque overwrites the oldest item, which is lost.</summary>
     DequePushIgnoresCapacity,
 
+    /// <summary>TrySteal reads the deque's array before top and bottom: after a growth, a thief may take an older item from the replaced array (taken twice).</summary>
+    DequeStealReadsArrayFirst,
+
     // --- Iterators/ParallelSelect ---
 
     /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>

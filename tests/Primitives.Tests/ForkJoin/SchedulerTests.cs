@@ -66,7 +66,7 @@ public class SchedulerTests
     [Fact]
     public void Joins_deeper_than_a_deque_spawn_scope_tasks_at_every_level()
     {
-        const int depth = 3 * WorkStealingDeque.Capacity; // the deque fills: later joins run inline, later spawns are injected
+        const int depth = 3 * WorkStealingDeque.InitialCapacity; // the deque grows twice under the recursion
         int spawned = 0;
         ForkJoinScope.Run(scope =>
         {
@@ -205,11 +205,11 @@ public class SchedulerTests
     }
 
     [Fact]
-    public void The_deque_is_LIFO_for_its_owner_FIFO_for_thieves_and_refuses_a_push_when_full()
+    public void The_deque_is_LIFO_for_its_owner_FIFO_for_thieves_grows_and_refuses_a_push_when_at_its_largest()
     {
-        var deque = new WorkStealingDeque();
+        var deque = new WorkStealingDeque(initialCapacity: 4, maxCapacity: 16);
         ForkJoinScope scope = ForkJoinScope.Open();
-        var tasks = new Action<ForkJoinScope>[WorkStealingDeque.Capacity];
+        var tasks = new Action<ForkJoinScope>[16];
         for (int i = 0; i < tasks.Length; i++)
         {
             int index = i;
@@ -217,6 +217,7 @@ public class SchedulerTests
             Assert.True(deque.TryPush(new Work(tasks[i], scope)));
         }
 
+        Assert.Equal(16, deque.CurrentCapacity);
         Assert.False(deque.TryPush(new Work(_ => { }, scope)), "a push into a full deque succeeded");
         Assert.True(deque.TrySteal(out Work oldest));
         Assert.Same(tasks[0], oldest.Item);
@@ -229,9 +230,30 @@ public class SchedulerTests
             left++;
         }
 
-        Assert.Equal(WorkStealingDeque.Capacity - 1, left);
+        Assert.Equal(tasks.Length - 1, left);
         Assert.False(deque.TrySteal(out _));
         scope.Join();
+    }
+
+    [Fact]
+    public void Growing_copies_a_live_range_that_wraps_around_the_array()
+    {
+        var deque = new WorkStealingDeque(initialCapacity: 2, maxCapacity: 8);
+        JoinJob[] jobs = [.. Enumerable.Range(0, 4).Select(_ => new ActionJoinJob(Worker.Current, () => { }))];
+        Assert.True(deque.TryPush(new Work(jobs[0])) && deque.TryPush(new Work(jobs[1])));
+        Assert.True(deque.TrySteal(out Work first));
+        Assert.Same(jobs[0], first.Item);
+        Assert.True(deque.TryPush(new Work(jobs[2])), "a push into a slot freed by a steal failed"); // index 2: slot 0
+        Assert.Equal(2, deque.CurrentCapacity);
+        Assert.True(deque.TryPush(new Work(jobs[3])), "a push into a full growable deque failed"); // grows: copies 1 and 2
+        Assert.Equal(4, deque.CurrentCapacity);
+        Assert.True(deque.TrySteal(out Work second));
+        Assert.Same(jobs[1], second.Item);
+        Assert.True(deque.TrySteal(out Work third));
+        Assert.Same(jobs[2], third.Item);
+        Assert.True(deque.TryPop(out Work last));
+        Assert.Same(jobs[3], last.Item);
+        Assert.False(deque.TryPop(out _) || deque.TrySteal(out _), "the deque is not empty after everything was taken");
     }
 
     [Fact]
