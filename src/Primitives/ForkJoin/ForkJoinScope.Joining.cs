@@ -2,8 +2,8 @@ using Primitives.Internal;
 
 namespace Primitives.ForkJoin;
 
-// The joining half of ForkJoinScope: Join/JoinAsync, failures and cancellation. See the design note in
-// ForkJoinScope.cs.
+// The joining half of ForkJoinScope: Join/JoinAsync, failures and cancellation. Design note:
+// docs/fork-join-scope.md ("ForkJoinScope").
 public sealed partial class ForkJoinScope
 {
     /// <summary>The dedicated joiner's sync wait condition: finished, or there is a queued task it can run itself.</summary>

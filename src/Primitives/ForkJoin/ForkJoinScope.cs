@@ -6,56 +6,8 @@ using Primitives.Internal;
 
 namespace Primitives.ForkJoin;
 
-// Design note
-// ===========
-// Structured fork-join in the style of rayon's scope: tasks spawned into a scope (by its body, by other
-// tasks, by any thread) all finish before the scope's Join returns. The full note, with the scheduler's
-// deque protocol and the memory-ordering contract, is docs/fork-join-scope.md.
-//
-// Two kinds of scope, one counter:
-//   shared     (Run, RunAsync, Open()): tasks go to the work-stealing scheduler of Fork.Join (Worker): the
-//              spawning thread's deque when it is in the scheduler, else the injection queue. Stealers and
-//              helping joiners run them; the sync joiner helps until Pending is 0.
-//   dedicated  (Open(maxDegreeOfParallelism)): for long-running or blocking tasks (the iterator's worker
-//              loops). A per-scope FIFO (_queue) drained by at most _maxRunners runner work items of its own
-//              and by its joiner; nothing else takes its tasks, so they never occupy the scheduler's stealers
-//              and a helping joiner of another scope never runs one of them.
-//
-// State and owners:
-//   _counters.Pending  1 (the scope's hold, dropped once by Join/JoinAsync) + tasks spawned and not
-//                      finished. Spawn increments with a CAS that refuses 0, so once it reaches 0 (the
-//                      scope is finished) it stays 0 and every later Spawn throws. A task is
-//                      subtracted after it ran (or was skipped), never before, by the thread that ran it,
-//                      in batches (before that thread waits, retires or switches scope, and every
-//                      CountBatchSize tasks): Pending over-counts for a while but never under-counts.
-//   _counters.Runners  dedicated only: runners launched and not exited; CAS-incremented below _maxRunners.
-//   _queue             dedicated only: unstarted tasks; any thread enqueues, runners and the joiner dequeue.
-//   _exceptions        immutable linked stack of failures, pushed with a CAS loop, read after Pending == 0.
-//   _cancelState       0, then Cancelling (1), set once with Interlocked.CompareExchange by the first
-//                      failure or the outer token; only that caller cancels _cts.
-//   _joined            0, then 1 once (Interlocked.Exchange): Join/JoinAsync may be called once.
-//
-// Invariants: Pending >= number of unstarted tasks + number running; Pending == 0 implies none is
-// queued anywhere, nothing runs, and the hold is dropped. No task starts after Pending reaches 0: a task
-// can only be taken while it is counted in Pending.
-//
-// Orderings:
-//   1. Task -> joiner. Every task's effects (including its pushes to _exceptions) come before the
-//      Interlocked.Add that subtracts it from Pending; the joiner observes Pending == 0 with an acquire
-//      load, which reads the value written by the last of the release sequence of all those
-//      read-modify-writes. So everything every task did is visible to the code after Join.
-//   2. Spawn -> runner (no stranded task). Dedicated: Spawn enqueues (a full fence inside
-//      ConcurrentQueue) and then reads Runners; a runner that finds the queue empty decrements Runners
-//      (full fence) and then re-checks the queue (Dekker). Shared: the same pattern between a submission
-//      and a retiring stealer (Worker). The sync joiner runs the scope's work itself either way.
-//   3. Waking the joiner. Spawn (after the enqueue or push) and the final subtraction call
-//      _gate.NotifyIfWaiting; the joiner waits on "Pending == 0 or there is work it can run" (WaitGate:
-//      no lost wake-up).
-//
-// Deadlock freedom under nesting: a task is either queued (a joiner of its scope can take it: the
-// dedicated queue, the injection queue, or any deque, all of which a shared joiner scans) or running on a
-// thread that is executing it. A thread that joins runs queued work itself, so a chain of nested joins
-// always ends at a running task, even with no free pool thread.
+// Design note: docs/fork-join-scope.md ("ForkJoinScope": shared and dedicated scopes, state, invariants, orderings,
+// deadlock freedom; the scheduler). Each Volatile/Interlocked access below names the access it pairs with.
 
 /// <summary>
 /// A fork-join scope: a body spawns any number of tasks, tasks spawn more into the same scope, and the
@@ -102,6 +54,8 @@ namespace Primitives.ForkJoin;
 /// <para><b>Thread safety.</b> <see cref="Spawn"/> and <see cref="CancellationToken"/> may be used from any
 /// thread, inside or outside the scope's tasks. <see cref="Join"/>/<see cref="JoinAsync"/> may be called
 /// once, by the scope's owner, never from one of its own tasks (it would wait for itself).</para>
+/// <para>The design (scheduler, state, invariants, memory orderings, deadlock freedom): docs/fork-join-scope.md in
+/// the repository.</para>
 /// </remarks>
 [SuppressMessage(
     "Design",

@@ -7,39 +7,11 @@ namespace Primitives.ForkJoin;
 /// <summary>
 /// The work-stealing scheduler under <see cref="Fork.Join(Action, Action)"/> and shared <see cref="ForkJoinScope"/>s:
 /// one <see cref="Worker"/> per thread that has taken part, each with a Chase-Lev deque, a process-wide injection
-/// queue, and stealers borrowed from the thread pool. The design note is <c>docs/fork-join-scope.md</c> ("The
-/// scheduler"); what follows is the short form.
+/// queue, and stealers borrowed from the thread pool.
 /// </summary>
 /// <remarks>
-/// <para><b>Scheduling context.</b> A thread is <i>in the scheduler</i> while <c>_depth &gt; 0</c>: inside a
-/// <c>Fork.Join</c>, a stealer's loop, a shared scope's sync join, or the body of <see cref="ForkJoinScope.Run"/>. A
-/// spawn from such a thread pushes onto its own deque (LIFO for it, FIFO for thieves); a spawn from any other thread,
-/// or onto a full deque, goes to the injection queue <c>s_injected</c>. A thread leaving its outermost context moves
-/// whatever is left on its deque (tasks of other scopes that it spawned while helping) to the injection queue, so a
-/// deque outside a context is always empty and a worker of an exited thread holds nothing.</para>
-/// <para><b>Who runs what.</b> Every thread in the scheduler that looks for work takes, in order: its own newest item,
-/// the oldest injected item, the oldest item of another deque (rotating start). Stealers do nothing else; a joiner
-/// does it while its scope or its stolen job is not done, and parks on a <see cref="WaitGate"/> only when it found
-/// nothing for <c>IdleSpins</c> scans.</para>
-/// <para><b>Who steals.</b> Pushing or injecting makes sure up to <c>s_maxStealers</c> (ProcessorCount - 1) stealer work
-/// items are active on the thread pool (<see cref="WorkLauncher"/>); a stealer exits after <c>IdleSpins</c> empty
-/// scans. The pool lends threads only while there is work, and never more than one fewer than the cores.</para>
-/// <para><b>No work missed by a retiring stealer (asymmetric Dekker).</b> A submitter stores the item (the release
-/// store of a deque's <c>_bottom</c>, or the injection queue's CAS of its tail), then loads <c>s_stealers</c>; a
-/// retiring stealer decrements <c>s_stealers</c> (Interlocked), issues <see cref="Interlocked.MemoryBarrierProcessWide"/>,
-/// then scans every deque and the injection queue once more. The submitter needs no fence of its own (a push is the
-/// hot path: one per spawn): the process-wide barrier either comes after the submitter's store, which it then makes
-/// visible to the last scan, or before it, and then the submitter's later load of <c>s_stealers</c> sees the
-/// decrement and launches a stealer. Retirements are rare (after <c>IdleSpins</c> empty scans), so the barrier's
-/// microseconds are paid there, not per spawn (the technique of <see cref="WaitGate"/>).</para>
-/// <para><b>Completion counts.</b> A thread that runs scope tasks found by a scan subtracts them from their scope's
-/// <c>Pending</c> in batches (<see cref="Batch"/>): when the next item belongs to another scope or is a join job, every
-/// <c>CountBatchSize</c> tasks, and always before it spins idle, parks, retires or returns. So it never waits, for
-/// anything, while holding a count.</para>
-/// <para><b>Registration.</b> Workers are added to <c>s_workers</c> (copy-on-write array, under a lock, on a thread's
-/// first use); workers of threads that have exited are dropped at the next registration.</para>
-/// <para><b>Thread safety.</b> Instance members: the owning thread only, except <see cref="Deque"/>'s steal side and
-/// <see cref="Gate"/>'s notify side. Static members: any thread.</para>
+/// Design note: <c>docs/fork-join-scope.md</c> ("The scheduler": who is in the scheduler, who runs and who steals
+/// what, why no task and no wake-up is lost, completion counts, thread safety).
 /// </remarks>
 internal sealed class Worker
 {

@@ -8,7 +8,7 @@ namespace Primitives.Iterators;
 
 /// <summary>
 /// The asynchronous enumerator of <c>ParallelSelectAsync</c>: a <see cref="ParallelSelectRun{TResult}"/> whose
-/// workers are async loops and whose consumer awaits instead of blocking. See the base class for the design.
+/// workers are async loops and whose consumer awaits instead of blocking. Design: docs/parallel-select.md ("Async").
 /// </summary>
 internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelectRun<TResult>, IAsyncEnumerator<TResult>
 {

@@ -10,24 +10,11 @@ namespace Primitives.Iterators;
 
 /// <summary>
 /// The synchronous enumerator of <c>ParallelSelect</c>: a <see cref="ParallelSelectRun{TResult}"/> whose workers
-/// and consumer block (spin, then park) when they must wait. See the base class for the design.
+/// and consumer block (spin, then park) when they must wait. Design: docs/parallel-select.md.
 /// </summary>
 /// <remarks>
-/// <para><b>Caller-runs</b> (ordered mode): the consumer is one of the <c>MaxDegreeOfParallelism</c> participants,
-/// so one worker fewer is spawned. Where it would wait (the chunk it needs is not published yet, or its owner's
-/// ring is empty), it claims the next chunk number itself. If that number is the chunk it needs, it computes that
-/// chunk lazily, a batch at a time, and yields the results in place (the "direct" chunk, published under
-/// <see cref="ParallelSelectRun{TResult}.DirectOwner"/>). If it is a later one, it computes the whole chunk into a
-/// one-chunk stash, writes it into its own ring (a worker's ring capacity; it claims only while a whole chunk fits
-/// there) and publishes it under <see cref="ParallelSelectRun{TResult}.StashOwner"/>; the walk reads it from that
-/// ring like a worker's. Either way the chunk is published in the registry like a worker's, so order, fail-fast and
-/// the end are decided exactly as for workers' chunks. A chunk the consumer fails on is published with one result
-/// more than it holds (the failed-chunk mark) and the failure recorded with <c>TryStop</c> (and its own ring is
-/// completed); the consumer yields the results before the failure, finds the mark, and throws the recorded (lowest)
-/// failure.</para>
-/// <para><b>Cheap selectors</b>: a worker that times the selector below
-/// <see cref="ParallelSelectOptions.CheapSelectorNanoseconds"/> per result (<see cref="SelectorCost"/>) retires after
-/// its current chunk, and the consumer computes the rest; see docs/parallel-select.md, "Cheap selectors".</para>
+/// Caller-runs (ordered mode: the consumer computes where it would wait, directly or into its own ring) and cheap
+/// selectors (workers retire): docs/parallel-select.md, "Caller-runs: who computes what".
 /// </remarks>
 internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>
     where TSelector : struct, IItemSelector<T, TResult>

@@ -15,39 +15,9 @@ namespace Primitives.Iterators;
 /// consumer's cursor. The synchronous and asynchronous enumerators derive from it and add only their waiting.
 /// </summary>
 /// <remarks>
-/// <para><b>How a result travels.</b> A worker claims chunk <c>n</c> from its chunk source; in ordered mode
-/// <c>n</c> is a task number of the <see cref="TaskRegistry"/>. It records the chunk's length in
-/// <c>_chunkLengths</c>, publishes "n is owned by worker w" (<see cref="PublishChunk"/>), runs the selector on
-/// each item and writes each result into its own <see cref="SpscRingBuffer{T}"/> (it is that ring's only
-/// producer). The consumer (the enumerating thread; every ring's only consumer) walks n = 0, 1, 2, ...: it waits
-/// for n's owner, reads exactly n's length of results from that owner's ring, then releases n in the registry,
-/// which lets workers claim further ahead. In unordered mode a worker computes a whole chunk first and only then
-/// claims a registry number for it, so the registry numbers chunks in completion order and the same consumer walk
-/// yields them in that order.</para>
-/// <para><b>Why order holds.</b> A worker processes its chunks in increasing order and its ring is FIFO, so the
-/// front of worker w's ring always belongs to w's lowest unconsumed chunk. When the consumer reaches chunk n it
-/// has consumed every chunk below n, so the front of n's owner's ring is chunk n's first result.</para>
-/// <para><b>Why memory is bounded and nothing deadlocks.</b> Each ring holds at most <c>BufferSize</c> results;
-/// a worker whose ring is full parks until the consumer reads. The consumer only ever waits for chunk n, the
-/// lowest unconsumed chunk: its claim is never held back by the registry window (n is below it), and its owner's
-/// ring can only hold results of chunks &gt;= n, the first of which the consumer is about to read.</para>
-/// <para><b>Fail-fast.</b> A selector exception on chunk n is recorded with <see cref="TaskRegistry.TryStop"/>
-/// at n (the lowest stop wins), and the worker completes its ring. The results of n's earlier items are already
-/// in the ring; the consumer yields them, finds the ring completed with the chunk unfinished, and rethrows the
-/// recorded exception with its original stack trace. A source exception is recorded at the chunk holding the
-/// items read before it, and thrown once that chunk has been yielded. Workers abandon chunks above the stop and
-/// claim no more.</para>
-/// <para><b>Shutdown.</b> On the end of the results, an exception, cancellation or disposal, the consumer stops
-/// the registry (waking waiting claimers), cancels the workers' token (waking workers parked on full rings),
-/// joins the <see cref="ForkJoinScope"/> that owns the workers, and only then disposes the source, once. Once no
-/// further chunk can come (a worker exited because the source ended or the run stopped, or the consumer stopped
-/// claiming) and no worker is running, the registry is closed (<see cref="OnWorkerExit"/>), so a consumer waiting for
-/// a chunk that will never come is released.</para>
-/// <para><b>Threads.</b> Members marked "consumer" belong to the enumerating thread, and the fields they use
-/// are touched only by it (plain accesses). Members marked "worker" run on workers. Everything else is set by
-/// <see cref="Initialize"/> and <see cref="StartWorkers"/> before any worker exists (the scope's spawn publishes
-/// it) and is read-only afterwards, or is accessed through the ring, the registry, <see cref="Volatile"/> or
-/// <see cref="Interlocked"/>.</para>
+/// Design note: docs/parallel-select.md ("How a result travels", "Who owns what", "Why order holds", "Why memory is
+/// bounded, and why nothing deadlocks", "Fail-fast", "Shutdown", "Unordered mode"). Members marked "consumer" belong
+/// to the enumerating thread, members marked "worker" run on workers.
 /// </remarks>
 internal abstract class ParallelSelectRun<TResult>
 {

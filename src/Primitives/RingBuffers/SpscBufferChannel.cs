@@ -51,7 +51,7 @@ internal sealed class SpscBufferChannel<T, TBuffer> : Channel<T>
         }
 
         _buffer.Complete(); // after _doneWriting: a reader that sees the buffer completed sees the error
-        Interlocked.MemoryBarrierProcessWide(); // pairs with the reader's release of its index + acquire of the completed flag (design note)
+        Interlocked.MemoryBarrierProcessWide(); // pairs with the reader's release of its index + acquire of the completed flag (docs/channels.md, "Design note")
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.ChannelCompleteWithoutDrainCheck))
         {
@@ -131,7 +131,7 @@ internal sealed class SpscBufferChannel<T, TBuffer> : Channel<T>
                 return false;
             }
 
-            if (_buffer.IsCompleted) // acquire, after TryRead's release of the read index: see the design note
+            if (_buffer.IsCompleted) // acquire, after TryRead's release of the read index: see docs/channels.md, "Design note"
             {
                 parent.CompleteReaderIfDrained();
             }

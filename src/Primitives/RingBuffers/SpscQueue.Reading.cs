@@ -7,7 +7,7 @@ using Primitives.Internal;
 namespace Primitives.RingBuffers;
 
 // The consumer's non-blocking core of SpscQueue<T>: reads, the segment hand-over on the consumer's side, and the
-// snapshots for the debugger and the tests. The design note opens SpscQueue.cs.
+// snapshots for the debugger and the tests. Design: docs/ring-buffer.md ("Design of the queue").
 public sealed partial class SpscQueue<T>
 {
     /// <summary>Reads the oldest item if there is one.</summary>
@@ -132,7 +132,7 @@ public sealed partial class SpscQueue<T>
     }
 
     /// <summary>Consumer: the slot of the next item, leaving a drained segment first. The caller has seen an item
-    /// beyond Head (ordering 2 of the design note).</summary>
+    /// beyond Head ("Hand-over" in docs/ring-buffer.md).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref T NextSlot(out int index)
     {

@@ -5,8 +5,8 @@ using Primitives.Internal;
 
 namespace Primitives.RingBuffers;
 
-// The consumer's waits and spans of SpscQueue<T>: the same protocol as SpscRingBuffer<T>'s (see its
-// Waiting and Spans files), with one gate, since the producer of an unbounded queue never waits.
+// The consumer's waits and spans of SpscQueue<T>: the ring's protocol with one gate, since the producer of an
+// unbounded queue never waits. Design: docs/ring-buffer.md ("Waking: no lost wake-up", "Design of the queue").
 public sealed partial class SpscQueue<T>
 {
     private const string DrainedMessage = "The queue has been completed and every item has been read.";
@@ -206,8 +206,8 @@ public sealed partial class SpscQueue<T>
         || RefreshTail(_indices.Head) >= needed // acquire of Tail, kept in the cache
         || IsCompleted;
 
-    /// <summary>Consumer: whether an item is available. Read after <see cref="IsCompleted"/> it is final (ordering 3
-    /// of SpscRingBuffer's design note); a re-read Tail stays cached for the read that follows.</summary>
+    /// <summary>Consumer: whether an item is available. Read after <see cref="IsCompleted"/> it is final ("Completion"
+    /// in docs/ring-buffer.md); a re-read Tail stays cached for the read that follows.</summary>
     private bool HasItem()
     {
         long head = _indices.Head; // plain: only the consumer (this thread) writes Head

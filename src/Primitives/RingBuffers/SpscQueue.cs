@@ -7,58 +7,8 @@ using Primitives.Internal;
 
 namespace Primitives.RingBuffers;
 
-// Design note
-// ===========
-// Algorithm: an unbounded single-producer single-consumer queue of linked array segments, the shape of the
-// runtime's SingleProducerSingleConsumerQueue (behind Channel.CreateUnbounded with SingleReader/SingleWriter)
-// and of Vyukov's unbounded SPSC queue, with the index discipline of SpscRingBuffer<T>. Unlike the runtime's
-// segments, a segment here is written once from its first slot to its last and never wraps: the producer
-// never needs the consumer's position, so its fast path reads no shared state at all.
-//
-// State and owners:
-//   _indices.Tail        items published. Written by the producer only (release); read by the consumer and by
-//                        Count (acquire). The producer reads it plainly.
-//   _indices.TailIndex   next slot in _tailSegment. Producer-private, plain.
-//   _tailSegment         the segment the producer writes. Producer-private, plain.
-//   _indices.Head        items consumed. Written by the consumer only (release); read by Count and by the
-//                        producer while the consumer is parked (acquire). The consumer reads it plainly.
-//   _indices.CachedTail  the consumer's last seen Tail. Consumer-private, plain.
-//   _indices.HeadIndex   next slot in _headSegment. Consumer-private, plain.
-//   _headSegment         the segment the consumer reads. Consumer-private, plain.
-//   _indices.ReadStart/ReadEnd, _indices.DataNeeded  the read span record and the parked consumer's threshold,
-//                        exactly as in SpscRingBuffer<T> (its design note; shared code in SpscSpanRecord and
-//                        SpscWakeUp).
-//   segment.Next         null until the producer links the next segment (release); read by the consumer
-//                        (acquire) when it leaves the segment; reset to null by the consumer once it has left.
-//   _spare               a drained segment for the producer to reuse: stored by the consumer (release), taken
-//                        by the producer with Interlocked.Exchange (acquire). At most one: a newer drained
-//                        segment replaces an older one, which becomes garbage.
-//   slot i of a segment  written by the producer before the Tail release that publishes it; read (and cleared
-//                        when T holds references) by the consumer after its acquire of Tail. A drained segment
-//                        passes back to the producer only through _spare.
-//   _completed           as in SpscRingBuffer<T>.
-//
-// Invariants: 0 <= Tail - Head; CachedTail <= Tail; Head - (items in the segments before _headSegment) =
-// HeadIndex, and likewise for the tail; _headSegment is _tailSegment or reaches it through Next links; a
-// segment is in at most one of: the chain from _headSegment, _spare.
-//
-// Orderings:
-//   1. Publish: the producer stores the slot (and, for a new segment, links it with a release of Next first),
-//      then releases Tail. The consumer acquires Tail, then loads the slot. One release per publish (a batch
-//      publishes all its items, across segments, with one release).
-//   2. Hand-over at a segment's end: the consumer leaves a segment only when it has read all of its slots and
-//      Tail shows another item, which the producer published after linking Next: the acquire of Tail (then of
-//      Next) sees the link, so Next is never null there.
-//   3. Reuse: the consumer's last loads and clears of a drained segment's slots, and its reset of Next, precede
-//      its release store of _spare; the producer's Interlocked.Exchange of _spare precedes its first store into
-//      the reused segment. So the producer never writes a slot the consumer may still read or clear.
-//   4. Completion, waking and no lost wake-up: exactly as in SpscRingBuffer<T> (its design note), with one gate
-//      (_dataAvailable): the producer has nothing to wait for.
-//
-// Memory: segments start at MinSegmentLength slots and double up to a length that keeps the array under the
-// large-object threshold; the consumer hands each drained segment to the producer as the spare, so in a steady
-// flow two segments alternate and nothing is allocated, and a drained queue keeps its current segment and at most
-// one spare: the rest of a burst is garbage once read.
+// Design note: docs/ring-buffer.md ("The unbounded queue: SpscQueue<T>", "Design of the queue"; waking as in
+// "Waking: no lost wake-up"). Each Volatile/Interlocked access below names the access it pairs with.
 
 /// <summary>
 /// An unbounded first-in first-out queue for exactly one producer and one consumer: the counterpart of
@@ -78,6 +28,7 @@ namespace Primitives.RingBuffers;
 /// does not pin its memory. Consumed slots are cleared when <typeparamref name="T"/> holds references.</para>
 /// <para><b>Completion</b> and <b>spans</b> behave as in <see cref="SpscRingBuffer{T}"/>; a read span ends at a segment
 /// boundary, so call <see cref="GetReadSpan"/> again after advancing to see the items beyond it.</para>
+/// <para>The design: docs/ring-buffer.md ("The unbounded queue") in the repository.</para>
 /// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
 [DebuggerTypeProxy(typeof(SpscBufferDebugView<>))]
@@ -298,10 +249,10 @@ public sealed partial class SpscQueue<T> : ISpscBuffer<T>, ISpscSnapshot<T>
     /// <summary>A run of slots, written once from first to last, then read once from first to last, then reused.</summary>
     private sealed class Segment(int length)
     {
-        /// <summary>The slots. Ownership: see the design note.</summary>
+        /// <summary>The slots. Ownership: docs/ring-buffer.md, "Design of the queue".</summary>
         internal readonly T[] Slots = new T[length];
 
-        /// <summary>The segment after this one: see the design note.</summary>
+        /// <summary>The segment after this one: docs/ring-buffer.md, "Design of the queue".</summary>
         internal Segment? Next;
 
         /// <summary>The number of slots.</summary>

@@ -4,11 +4,8 @@ using Primitives.Internal;
 
 namespace Primitives.RingBuffers;
 
-// The zero-copy members of SpscRingBuffer<T>, and the waits for n free slots or n items that go with them: the producer fills free slots in place and publishes them with
-// one release of Tail; the consumer reads items in place and frees them with one release of Head. A span is
-// one contiguous run of the slot array (it never crosses the wrap point). Each side records the span it
-// handed out ([WriteStart, WriteEnd) and [ReadStart, ReadEnd), private to that side); Advance checks its
-// argument against that record in every build (SpscSpanRecord.CheckAdvance).
+// The zero-copy members of SpscRingBuffer<T>, and the waits for n free slots or n items that go with them.
+// Design: docs/ring-buffer.md ("Spans", "Why each ordering is enough").
 public sealed partial class SpscRingBuffer<T>
 {
     /// <summary>

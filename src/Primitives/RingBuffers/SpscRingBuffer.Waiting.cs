@@ -4,17 +4,8 @@ using Primitives.Internal;
 
 namespace Primitives.RingBuffers;
 
-// The blocking and asynchronous members of SpscRingBuffer<T>. Each one tries the non-blocking fast
-// path, then waits on a WaitGate whose condition re-reads the other side's SHARED index with
-// Volatile.Read (the design note in SpscRingBuffer.cs explains the pairing) and is also true once
-// the ring is completed. A token that is already cancelled wins over an operation that could
-// complete, as in System.Threading.Channels.
-//
-// Asynchronous waits spin briefly too (SpinBeforeParking) before they park on the gate. The other
-// side of an SPSC ring is usually busy and about to move: parking an async waiter costs an
-// announcement, a process-wide barrier, a TaskCompletionSource and a thread-pool hop for the
-// continuation, which between two busy threads made the async paths several times slower than a
-// short spin does. The spin is bounded and yields the processor in its later iterations.
+// The blocking and asynchronous members of SpscRingBuffer<T>.
+// Design: docs/ring-buffer.md ("Waking: no lost wake-up", the spin before an async wait included).
 public sealed partial class SpscRingBuffer<T>
 {
     private const string DrainedMessage = "The ring buffer has been completed and every item has been read.";
@@ -318,7 +309,7 @@ public sealed partial class SpscRingBuffer<T>
     private bool HasItemOrIsCompleted() => HasItem() || IsCompleted;
 
     /// <summary>Consumer: whether an item is available. Read after <see cref="IsCompleted"/> it is final:
-    /// the acquire of Tail then sees the producer's last release (ordering 3 of the design note). It goes through
+    /// the acquire of Tail then sees the producer's last release ("Completion" in docs/ring-buffer.md). It goes through
     /// the consumer's cache: when that shows nothing, the Tail it re-reads stays cached for the TryRead that
     /// follows, so a wait that ends costs one load of the producer's line, not three.</summary>
     private bool HasItem()

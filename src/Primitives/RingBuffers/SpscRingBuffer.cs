@@ -7,77 +7,8 @@ using Primitives.Internal;
 
 namespace Primitives.RingBuffers;
 
-// Design note
-// ===========
-// Algorithm: Lamport's single-producer single-consumer ring, with the two refinements of
-// rigtorp/SPSCQueue and of the runtime's SingleProducerSingleConsumerQueue: each side keeps a private
-// cached copy of the other side's index and re-reads the shared one only when the cache says full
-// (producer) or empty (consumer); and batches move many items with one index publication.
-//
-// State and owners:
-//   _indices.Tail        next sequence to write. Written by the producer only (release); read by the
-//                        consumer and by Count/IsEmpty (acquire). The producer reads it plainly.
-//   _indices.CachedHead  the producer's last seen Head. Producer-private, plain.
-//   _indices.Head        next sequence to read. Written by the consumer only (release); read by the
-//                        producer and by Count/IsEmpty (acquire). The consumer reads it plainly.
-//   _indices.CachedTail  the consumer's last seen Tail. Consumer-private, plain.
-//   slot of sequence s   _buffer[SlotPadding + (s & _mask)]. Owned by the producer while
-//                        s >= Tail (it may write it once s < Head + _capacity), by the consumer while
-//                        Head <= s < Tail. Ownership passes only through the release/acquire pairs
-//                        below, so slot accesses are plain and no two threads ever touch a slot at once.
-//   _indices.WriteStart/WriteEnd  the outstanding write span [WriteStart, WriteEnd) handed out by GetWriteSpan
-//                        (WriteStart = -1: none). Producer-private, plain.
-//   _indices.ReadStart/ReadEnd    the outstanding read span, likewise. Consumer-private, plain.
-//   _indices.SpaceNeeded free slots a parked producer waits for (1, or n for WaitToWrite(n)/WriteBatch).
-//                        Written by the producer (release) before it announces itself; read by the consumer
-//                        (acquire) only while a producer is announced.
-//   _indices.DataNeeded  items a parked consumer waits for (1, or n for WaitToRead(n)); the mirror image.
-//   _completed           0, then 1 once (Interlocked.Exchange in TryComplete); read with acquire.
-// Sequences are 64-bit and never wrap (2^63 items at one per nanosecond take 292 years).
-//
-// Invariants: 0 <= Tail - Head <= _capacity <= _mask + 1; CachedHead <= Head; CachedTail <= Tail.
-// The cached copies can only lag (the indices grow monotonically), so a stale cache makes a side
-// think the ring is fuller (producer) or emptier (consumer) than it is, never the reverse: the
-// worst a stale cache causes is one extra acquire load of the shared index.
-//
-// Orderings (each is the minimum that is enough):
-//   1. Producer: store slot(t), then release Tail = t + 1.  Consumer: acquire Tail, then load slot(t).
-//      The release/acquire pair makes the item visible before the consumer may read it.
-//   2. Consumer: load slot(h) and clear it, then release Head = h + 1.  Producer: acquire Head, then
-//      store the slot of a later sequence t that maps to the same physical slot (t = h + k * (_mask + 1)),
-//      which it does only once t - Head < _capacity, i.e. once it has seen Head > h. The pair
-//      guarantees that the consumer's load saw the old item and that its clearing store cannot land
-//      on top of the new one.
-//   3. Completion: the producer's last Tail release precedes the Interlocked.Exchange of _completed
-//      in program order. A consumer that sees _completed (acquire) and then acquires Tail sees the
-//      final Tail: if the ring is empty then, it is drained for good. This needs Complete() to be
-//      ordered after the last write (called by the producer, or after the producer has stopped).
-//   4. Batches and spans: the slots of a batch are all stored (or loaded and cleared) before the single
-//      release of Tail (Head), so one release/acquire pair covers the whole batch. A write span is the
-//      same with the stores made by the caller between GetWriteSpan and AdvanceWrite; a read span the
-//      same with the caller's loads made before AdvanceRead clears the slots and releases Head.
-//      A span never crosses the wrap point: it is one contiguous run of the slot array.
-//
-// Waking: two WaitGates, _dataAvailable (the consumer waits, the producer signals) and
-// _spaceAvailable (the producer waits, the consumer signals). After each release of its index the
-// publisher checks the gate's waiter count (one acquire load when nobody waits); it wakes a parked
-// producer only once the space it waits for (SpaceNeeded: 1, or a whole batch) is free, and a parked
-// consumer only once the items it waits for (DataNeeded) are there, so a parked batch writer or reader
-// is not woken by every single item only to park again (SpscWakeUp holds that check and the threshold
-// store, shared with SpscQueue<T>; NotifySpace's doc argues why the threshold loses no wake-up). A waiter's condition reads
-// the SHARED index with Volatile.Read (never its cache, which is stale by design) and is also true
-// once _completed is set; Complete() calls NotifyAll on both gates. WaitGate's design note explains
-// why no wake-up is lost (asymmetric Dekker: the waiter's process-wide barrier pairs with the
-// publisher's release store followed by its load of the waiter count).
-//
-// Capacity: the slot array has the next power of two of the requested capacity (index = sequence &
-// _mask, no division), but the ring is full at exactly _capacity items (Tail - Head == _capacity),
-// so Capacity reports the requested value. Both ends of the array carry SlotPadding unused slots
-// (at least 128 bytes) so that the hot slots never share a block with the array header or with a
-// neighbouring object.
-//
-// Padding: SpscRingIndices puts the producer's group and the consumer's group 128 bytes apart and
-// 128 bytes from anything else (see its remarks); the layout is checked by a unit test.
+// Design note: docs/ring-buffer.md ("Algorithm", "Why each ordering is enough", "Waking: no lost wake-up",
+// "Capacity rounding", "Memory layout"). Each Volatile/Interlocked access below names the access it pairs with.
 
 /// <summary>
 /// A bounded first-in first-out queue for exactly one producer and one consumer. Non-blocking
@@ -112,6 +43,8 @@ namespace Primitives.RingBuffers;
 /// a bounded number of steps with no lock and no interlocked instruction; only when the other side is
 /// parked does the publishing call take a short lock to wake it. Dequeued slots are cleared when
 /// <typeparamref name="T"/> holds references, so the ring never keeps a consumed object alive.</para>
+/// <para>The design (algorithm, field owners, invariants, memory orderings, waking): docs/ring-buffer.md in the
+/// repository.</para>
 /// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
 [DebuggerTypeProxy(typeof(SpscBufferDebugView<>))]
