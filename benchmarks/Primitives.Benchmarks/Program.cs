@@ -38,7 +38,7 @@ public static class Program
         if (args.Length == 0)
         {
             Sizes.SetMode(BenchMode.Quick);
-            Announce(output, "Quick comparison with the .NET peers (about 4 minutes on two cores).");
+            Announce(output, "Quick comparison with the .NET peers (about 3.5 minutes on two cores).");
             return Finish(switcher.RunAll(Configs.Quick(output)).ToList(), output, printRatios: true,
                 "The iterator's scaling chart (CSV and SVG): add `-- --chart [folder]` to the command (1-2 minutes).");
         }
