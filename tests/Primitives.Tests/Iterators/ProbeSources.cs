@@ -67,18 +67,21 @@ internal sealed class SelectorFailedException(int item) : Exception($"selector f
     public int Item { get; } = item;
 }
 
-/// <summary>An IList whose enumerator must never be used: proves lists are claimed by index.</summary>
-internal sealed class IndexOnlyList(int count) : IList<int>
+/// <summary>
+/// A read-only IList whose enumerator must never be used (it throws): proves lists are claimed by index. Derived
+/// lists give the count and the items.
+/// </summary>
+internal abstract class IndexOnlyListBase : IList<int>
 {
-    public int this[int index]
-    {
-        get => (uint)index < (uint)count ? index : throw new ArgumentOutOfRangeException(nameof(index));
-        set => throw new NotSupportedException();
-    }
-
-    public int Count => count;
+    public abstract int Count { get; }
 
     public bool IsReadOnly => true;
+
+    public int this[int index]
+    {
+        get => GetItem(index);
+        set => throw new NotSupportedException();
+    }
 
     public IEnumerator<int> GetEnumerator() => throw new InvalidOperationException("lists must be read by index");
 
@@ -99,4 +102,15 @@ internal sealed class IndexOnlyList(int count) : IList<int>
     public bool Remove(int item) => throw new NotSupportedException();
 
     public void RemoveAt(int index) => throw new NotSupportedException();
+
+    protected abstract int GetItem(int index);
+}
+
+/// <summary>The items 0 to count - 1, by index only.</summary>
+internal sealed class IndexOnlyList(int count) : IndexOnlyListBase
+{
+    public override int Count => count;
+
+    protected override int GetItem(int index) =>
+        (uint)index < (uint)count ? index : throw new ArgumentOutOfRangeException(nameof(index));
 }

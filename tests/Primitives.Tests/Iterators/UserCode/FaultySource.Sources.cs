@@ -145,37 +145,11 @@ internal sealed partial class FaultySource
         }
     }
 
-    private sealed class FaultyList(FaultySource owner) : IList<int>
+    private sealed class FaultyList(FaultySource owner) : IndexOnlyListBase
     {
-        public int Count => owner.GetCount(Point.ListCount);
+        public override int Count => owner.GetCount(Point.ListCount);
 
-        public bool IsReadOnly => true;
-
-        public int this[int index]
-        {
-            get => owner.GetItem(Point.ListIndexer, index);
-            set => throw new NotSupportedException();
-        }
-
-        public IEnumerator<int> GetEnumerator() => throw new InvalidOperationException("lists must be read by index");
-
-        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-
-        public void Add(int item) => throw new NotSupportedException();
-
-        public void Clear() => throw new NotSupportedException();
-
-        public bool Contains(int item) => throw new NotSupportedException();
-
-        public void CopyTo(int[] array, int arrayIndex) => throw new NotSupportedException();
-
-        public int IndexOf(int item) => throw new NotSupportedException();
-
-        public void Insert(int index, int item) => throw new NotSupportedException();
-
-        public bool Remove(int item) => throw new NotSupportedException();
-
-        public void RemoveAt(int index) => throw new NotSupportedException();
+        protected override int GetItem(int index) => owner.GetItem(Point.ListIndexer, index);
     }
 
     private sealed class FaultyReadOnlyList(FaultySource owner) : IReadOnlyList<int>
