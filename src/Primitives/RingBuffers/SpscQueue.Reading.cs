@@ -177,6 +177,7 @@ public sealed partial class SpscQueue<T>
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail; its slot stores and segment links are visible
         Debug.Assert(head <= tail, $"Head {head} is past Tail {tail}: a second producer or consumer?");
         _indices.CachedTail = tail; // plain: consumer-private
+        SpscWakeUp.Learn(ref _indices.DataSpin, tail - head);
         return tail - head;
     }
 }

@@ -74,7 +74,7 @@ public sealed partial class SpscQueue<T>
         }
 
         SetDataNeeded(items);
-        return WaitGate.SpinUntil(s_canRead, (this, items))
+        return WaitGate.SpinUntil(s_canRead, (this, items), _indices.DataSpin)
             ? new ValueTask<bool>(HasItem())
             : WaitToReadAsyncSlow(items, cancellationToken);
     }
@@ -105,7 +105,7 @@ public sealed partial class SpscQueue<T>
         }
 
         SetDataNeeded(1);
-        return TryRead(out T? item) || (WaitGate.SpinUntil(s_canRead, (this, 1)) && TryRead(out item))
+        return TryRead(out T? item) || (WaitGate.SpinUntil(s_canRead, (this, 1), _indices.DataSpin) && TryRead(out item))
             ? new ValueTask<T>(item)
             : ReadAsyncSlow(cancellationToken);
     }
@@ -197,7 +197,7 @@ public sealed partial class SpscQueue<T>
     private void WaitForData(int needed, CancellationToken cancellationToken)
     {
         SetDataNeeded(needed);
-        _dataAvailable.Wait(s_canRead, (this, needed), cancellationToken);
+        _dataAvailable.Wait(s_canRead, (this, needed), cancellationToken, _indices.DataSpin); // plain: consumer-private
     }
 
     /// <summary>Consumer's wait condition: <paramref name="needed"/> items are there, or the queue is completed.</summary>

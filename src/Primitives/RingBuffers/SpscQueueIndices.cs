@@ -9,9 +9,9 @@ namespace Primitives.RingBuffers;
 /// </summary>
 /// <remarks>
 /// <para>Layout (bytes): <c>[0, 128)</c> padding; <c>[128, 144)</c> the producer's group (<see cref="Tail"/>,
-/// <see cref="TailIndex"/>); <c>[144, 272)</c> padding; <c>[272, 312)</c> the consumer's group (<see cref="Head"/>,
+/// <see cref="TailIndex"/>); <c>[144, 272)</c> padding; <c>[272, 316)</c> the consumer's group (<see cref="Head"/>,
 /// <see cref="CachedTail"/>, <see cref="ReadStart"/>, <see cref="ReadEnd"/>, <see cref="HeadIndex"/>,
-/// <see cref="DataNeeded"/>); <c>[312, 512)</c> padding. The unit tests check these offsets.</para>
+/// <see cref="DataNeeded"/>, <see cref="DataSpin"/>); <c>[316, 512)</c> padding. The unit tests check these offsets.</para>
 /// <para>The segment references are not here: a generic type cannot have an explicit layout. They are written
 /// once per segment, so the lines that hold them are read-mostly.</para>
 /// </remarks>
@@ -58,4 +58,9 @@ internal struct SpscQueueIndices
     /// read by the producer (acquire) only while a consumer is announced.</summary>
     [FieldOffset(ConsumerOffset + 36)]
     internal int DataNeeded;
+
+    /// <summary>How the consumer's next wait for data spins, learned from its last refresh of <see cref="Tail"/>
+    /// (<see cref="SpscWakeUp.Learn"/>). Consumer-private.</summary>
+    [FieldOffset(ConsumerOffset + 40)]
+    internal SpinPolicy DataSpin;
 }

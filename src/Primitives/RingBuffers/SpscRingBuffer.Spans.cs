@@ -176,7 +176,7 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return WaitGate.SpinUntil(s_canWriteMany, (this, freeSlots))
+        return WaitGate.SpinUntil(s_canWriteMany, (this, freeSlots), _indices.SpaceSpin)
             ? new ValueTask<bool>(!IsCompleted)
             : WaitToWriteAsyncSlow(freeSlots, cancellationToken);
     }
@@ -221,7 +221,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         SetDataNeeded(items);
-        return WaitGate.SpinUntil(s_canReadMany, (this, items))
+        return WaitGate.SpinUntil(s_canReadMany, (this, items), _indices.DataSpin)
             ? new ValueTask<bool>(HasItem())
             : WaitToReadAsyncSlow(items, cancellationToken);
     }

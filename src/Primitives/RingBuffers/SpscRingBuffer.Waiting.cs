@@ -112,7 +112,7 @@ public sealed partial class SpscRingBuffer<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return SpinBeforeParking(s_canWrite) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(1, cancellationToken);
+        return SpinBeforeParking(s_canWrite, _indices.SpaceSpin) ? new ValueTask<bool>(!IsCompleted) : WaitToWriteAsyncSlow(1, cancellationToken);
     }
 
     /// <summary>Writes <paramref name="item"/>, waiting asynchronously while the ring is full.</summary>
@@ -135,7 +135,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         // After the spin, a completed ring goes to the slow path, whose TryWrite faults the task.
-        return TryEnqueue(item) || (SpinBeforeParking(s_canWrite) && !IsCompleted && TryEnqueue(item))
+        return TryEnqueue(item) || (SpinBeforeParking(s_canWrite, _indices.SpaceSpin) && !IsCompleted && TryEnqueue(item))
             ? default
             : WriteAsyncSlow(item, cancellationToken);
     }
@@ -169,7 +169,7 @@ public sealed partial class SpscRingBuffer<T>
         }
 
         SetDataNeeded(1);
-        return SpinBeforeParking(s_canRead) ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(1, cancellationToken);
+        return SpinBeforeParking(s_canRead, _indices.DataSpin) ? new ValueTask<bool>(HasItem()) : WaitToReadAsyncSlow(1, cancellationToken);
     }
 
     /// <summary>Reads the oldest item, blocking while the ring is empty: spins briefly, then parks.</summary>
@@ -199,7 +199,7 @@ public sealed partial class SpscRingBuffer<T>
 
         // After the spin, a completed and drained ring goes to the slow path, which faults the task.
         SetDataNeeded(1);
-        return TryRead(out T? item) || (SpinBeforeParking(s_canRead) && TryRead(out item))
+        return TryRead(out T? item) || (SpinBeforeParking(s_canRead, _indices.DataSpin) && TryRead(out item))
             ? new ValueTask<T>(item)
             : ReadAsyncSlow(cancellationToken);
     }
@@ -208,7 +208,7 @@ public sealed partial class SpscRingBuffer<T>
     private void WaitForSpace(int needed, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _indices.SpaceNeeded, needed); // release: read by the consumer in NotifySpace after it sees this producer announced (the gate's announce follows this store)
-        _spaceAvailable.Wait(s_canWriteMany, (this, needed), cancellationToken);
+        _spaceAvailable.Wait(s_canWriteMany, (this, needed), cancellationToken, _indices.SpaceSpin); // plain: producer-private
     }
 
     /// <summary>Producer: the asynchronous wait until <paramref name="needed"/> slots are free, or the ring is completed.</summary>
@@ -278,11 +278,11 @@ public sealed partial class SpscRingBuffer<T>
         SetDataNeeded(needed);
         if (needed == 1)
         {
-            _dataAvailable.Wait(s_canRead, this, cancellationToken);
+            _dataAvailable.Wait(s_canRead, this, cancellationToken, _indices.DataSpin); // plain: consumer-private
         }
         else
         {
-            _dataAvailable.Wait(s_canReadMany, (this, needed), cancellationToken);
+            _dataAvailable.Wait(s_canReadMany, (this, needed), cancellationToken, _indices.DataSpin); // plain: consumer-private
         }
     }
 
@@ -328,7 +328,7 @@ public sealed partial class SpscRingBuffer<T>
     /// The spin phase of an asynchronous wait: WaitGate's bounded spin, run on the synchronous fast path so that a
     /// wait that ends during the spin allocates nothing; WaitGate.WaitAsync then parks without spinning again.
     /// </summary>
-    private bool SpinBeforeParking(Func<SpscRingBuffer<T>, bool> isReady) => WaitGate.SpinUntil(isReady, this);
+    private bool SpinBeforeParking(Func<SpscRingBuffer<T>, bool> isReady, SpinPolicy policy) => WaitGate.SpinUntil(isReady, this, policy);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WriteSlow(T item, CancellationToken cancellationToken)

@@ -337,7 +337,9 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>, ISpscSnapshot<T>
 #endif
         Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedHead = head; // plain: producer-private
-        return _capacity - (tail - head);
+        long free = _capacity - (tail - head);
+        SpscWakeUp.Learn(ref _indices.SpaceSpin, free);
+        return free;
     }
 
     /// <summary>Consumer: re-reads Tail into the cache (the cache said empty); returns the available items.</summary>
@@ -347,6 +349,7 @@ public sealed partial class SpscRingBuffer<T> : ISpscBuffer<T>, ISpscSnapshot<T>
         long tail = Volatile.Read(ref _indices.Tail); // acquire: pairs with the producer's release of Tail; its slot stores are visible
         Debug.Assert(head <= tail && tail - head <= _capacity, $"Head {head} and Tail {tail} break 0 <= Tail - Head <= {_capacity}: a second producer or consumer?");
         _indices.CachedTail = tail; // plain: consumer-private
+        SpscWakeUp.Learn(ref _indices.DataSpin, tail - head);
         return tail - head;
     }
 

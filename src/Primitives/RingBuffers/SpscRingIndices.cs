@@ -9,9 +9,9 @@ namespace Primitives.RingBuffers;
 /// </summary>
 /// <remarks>
 /// <para>Layout (bytes): <c>[0, 128)</c> padding; <c>[128, 168)</c> the producer's group (<see cref="Tail"/>,
-/// <see cref="CachedHead"/>, <see cref="WriteStart"/>, <see cref="WriteEnd"/>, <see cref="SpaceNeeded"/>);
+/// <see cref="CachedHead"/>, <see cref="WriteStart"/>, <see cref="WriteEnd"/>, <see cref="SpaceNeeded"/>, <see cref="SpaceSpin"/>);
 /// <c>[168, 296)</c> padding; <c>[296, 336)</c> the consumer's group (<see cref="Head"/>,
-/// <see cref="CachedTail"/>, <see cref="ReadStart"/>, <see cref="ReadEnd"/>, <see cref="DataNeeded"/>);
+/// <see cref="CachedTail"/>, <see cref="ReadStart"/>, <see cref="ReadEnd"/>, <see cref="DataNeeded"/>, <see cref="DataSpin"/>);
 /// <c>[336, 512)</c> padding.</para>
 /// <para>Why the gaps are a full 128 bytes: objects are only 8-byte aligned, so a group cannot be placed
 /// at the start of a line; two byte ranges never fall into the same 128-byte-aligned block (a cache line
@@ -27,7 +27,7 @@ internal struct SpscRingIndices
     /// <summary>Offset of the producer's group.</summary>
     internal const int ProducerOffset = CacheLine.Size;
 
-    /// <summary>Bytes of each group: four longs and an int, rounded up to 8.</summary>
+    /// <summary>Bytes of each group: four longs and two ints.</summary>
     internal const int GroupSize = 40;
 
     /// <summary>Offset of the consumer's group: a full block after the end of the producer's group.</summary>
@@ -54,6 +54,11 @@ internal struct SpscRingIndices
     [FieldOffset(ProducerOffset + 32)]
     internal int SpaceNeeded;
 
+    /// <summary>How the producer's next wait for space spins, learned from its last refresh of <see cref="Head"/>
+    /// (<see cref="SpscWakeUp.Learn"/>). Producer-private.</summary>
+    [FieldOffset(ProducerOffset + 36)]
+    internal SpinPolicy SpaceSpin;
+
     /// <summary>Next sequence the consumer reads. Written by the consumer (release), read by the producer (acquire).</summary>
     [FieldOffset(ConsumerOffset)]
     internal long Head;
@@ -74,4 +79,9 @@ internal struct SpscRingIndices
     /// read by the producer (acquire) only while a consumer is announced.</summary>
     [FieldOffset(ConsumerOffset + 32)]
     internal int DataNeeded;
+
+    /// <summary>How the consumer's next wait for data spins, learned from its last refresh of <see cref="Tail"/>
+    /// (<see cref="SpscWakeUp.Learn"/>). Consumer-private.</summary>
+    [FieldOffset(ConsumerOffset + 36)]
+    internal SpinPolicy DataSpin;
 }

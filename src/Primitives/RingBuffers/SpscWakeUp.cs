@@ -1,3 +1,4 @@
+using Primitives.Internal;
 using System.Runtime.CompilerServices;
 
 namespace Primitives.RingBuffers;
@@ -34,4 +35,21 @@ internal static class SpscWakeUp
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool IsReady(long limit, ref long waiterIndex, ref int threshold) =>
         limit - Volatile.Read(ref waiterIndex) >= Volatile.Read(ref threshold); // acquire waiterIndex: the parked side's latest; acquire threshold: pairs with the release in SetNeeded (or the ring's store of SpaceNeeded)
+
+    /// <summary>
+    /// A side that has just re-read the other side's index records how its next wait should spin: patiently when the
+    /// refresh found more than one item (or free slot), since the other side is then streaming and frequent polls would
+    /// only slow its stores (<see cref="SpinPolicy.Patient"/>); eagerly when it found exactly one, as in a request and
+    /// reply, where a pause would only add latency. A refresh that found nothing keeps the last verdict.
+    /// </summary>
+    /// <param name="policy">The side's own policy field.</param>
+    /// <param name="found">What the refresh found: items for a consumer, free slots for a producer.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Learn(ref SpinPolicy policy, long found)
+    {
+        if (found != 0)
+        {
+            policy = found > 1 ? SpinPolicy.Patient : SpinPolicy.Eager; // plain: the side's own field
+        }
+    }
 }

@@ -15,8 +15,8 @@ public class SpscRingLayoutTests
 {
     private const int Block = 128;
 
-    internal static readonly string[] RingProducerGroup = ["Tail", "CachedHead", "WriteStart", "WriteEnd", "SpaceNeeded"];
-    internal static readonly string[] RingConsumerGroup = ["Head", "CachedTail", "ReadStart", "ReadEnd", "DataNeeded"];
+    internal static readonly string[] RingProducerGroup = ["Tail", "CachedHead", "WriteStart", "WriteEnd", "SpaceNeeded", "SpaceSpin"];
+    internal static readonly string[] RingConsumerGroup = ["Head", "CachedTail", "ReadStart", "ReadEnd", "DataNeeded", "DataSpin"];
 
     [Fact]
     public void Groups_are_a_full_block_apart_and_a_full_block_from_the_edges() =>
@@ -39,7 +39,7 @@ public class SpscRingLayoutTests
 
     [Fact]
     public void The_queue_groups_are_a_full_block_apart_and_a_full_block_from_the_edges() =>
-        AssertPadded<SpscQueueIndices>(["Tail", "TailIndex"], ["Head", "CachedTail", "ReadStart", "ReadEnd", "HeadIndex", "DataNeeded"]);
+        AssertPadded<SpscQueueIndices>(["Tail", "TailIndex"], ["Head", "CachedTail", "ReadStart", "ReadEnd", "HeadIndex", "DataNeeded", "DataSpin"]);
 
     [Fact]
     public void The_queue_keeps_every_index_inside_one_mutable_padded_field() =>
@@ -73,10 +73,13 @@ public class SpscRingLayoutTests
         Assert.DoesNotContain(fields, f => f.FieldType == typeof(long)); // no index outside the padding
     }
 
+    /// <summary>The bytes a field takes; an enum takes its underlying type's size.</summary>
+    private static int FieldSize(Type type) => Marshal.SizeOf(type.IsEnum ? Enum.GetUnderlyingType(type) : type);
+
     private static (int Start, int End) Group<TStruct>(string[] fields)
     {
         int start = fields.Min(Offset<TStruct>);
-        int end = fields.Max(f => Offset<TStruct>(f) + Marshal.SizeOf(typeof(TStruct).GetField(f, BindingFlags.Instance | BindingFlags.NonPublic)!.FieldType));
+        int end = fields.Max(f => Offset<TStruct>(f) + FieldSize(typeof(TStruct).GetField(f, BindingFlags.Instance | BindingFlags.NonPublic)!.FieldType));
         Assert.True(end - start <= 48, $"group [{start},{end}) is not its few adjacent fields");
         return (start, end);
     }
