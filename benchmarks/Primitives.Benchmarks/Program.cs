@@ -126,6 +126,11 @@ public static class Program
         if (results is not null && summaries.Any(s => s.BenchmarksCases.Length > 0))
         {
             Console.WriteLine($"Tables per class (markdown, CSV): {Relative(results)}{(ratios is null ? string.Empty : $"; this summary: {Relative(ratios)}")}");
+            string? shapes = ratios is null ? null : ShapeChart.WriteIfPresent(summaries, results);
+            if (shapes is not null)
+            {
+                Console.WriteLine($"Source-shape chart (SVG, and CSV beside it): {Relative(shapes)}");
+            }
         }
 
         foreach (string log in logs)

@@ -95,7 +95,7 @@ public static class ScalingChart
     }
 
     /// <summary>The smallest 1, 2 or 5 times a power of ten that is at least <paramref name="raw"/>.</summary>
-    private static double NiceStep(double raw)
+    internal static double NiceStep(double raw)
     {
         double magnitude = Math.Pow(10, Math.Floor(Math.Log10(Math.Max(raw, 1e-9))));
         foreach (double factor in (double[])[1, 2, 5, 10])
