@@ -32,6 +32,11 @@ public sealed class ForkTests(ITestOutputHelper output)
         _coyote.Run(ResultsBody, maxSteps: MaxSteps);
 
     [Fact]
+    [SeededFault(FaultId.JoinJobReusedAcrossDepths)]
+    public void A_job_shared_by_nested_joins_is_found() =>
+        _coyote.ExpectFault(FaultId.JoinJobReusedAcrossDepths, NestedBody, "ran twice", maxSteps: MaxSteps);
+
+    [Fact]
     [SeededFault(FaultId.JoinStealWithoutCas)]
     public void A_steal_without_its_CAS_is_found() =>
         _coyote.ExpectFault(FaultId.JoinStealWithoutCas, ResultsBody, "ran twice", maxSteps: MaxSteps);

@@ -32,6 +32,9 @@ internal sealed class Worker
     private static readonly int s_maxStealers = Math.Max(1, Environment.ProcessorCount - 1);
     private static readonly ConcurrentQueue<Work> s_injected = new();
 #endif
+    /// <summary>Counts a thread reserves at once for its spawns into the scope whose counts it holds (one CAS per this many spawns).</summary>
+    private const int SpawnCredit = 256;
+
     private static readonly Stealer s_stealer = new();
     private static readonly Func<JoinJob, bool> s_isDone = static job => job.IsDone;
     private static Worker[] s_workers = [];
@@ -43,6 +46,9 @@ internal sealed class Worker
     private readonly Thread _thread;
     private int _nextVictim;
     private int _depth;
+    private ForkJoinScope? _heldScope; // plain, as _heldCount: this worker's own, used by its thread only
+    private int _heldCount; // counts of _heldScope's Pending that stand for no live task (see HoldCountsOf)
+    private JoinJob?[] _jobs = new JoinJob?[16]; // plain: this thread's join jobs for reuse, one per depth (see RentJob)
 
     private Worker(Thread thread) => _thread = thread;
 
@@ -66,13 +72,128 @@ internal sealed class Worker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Enter() => _depth++; // plain: this worker's own field, used by its thread only
 
-    /// <summary>Owner: leaves a scheduling context; leaving the outermost one moves leftovers to the injection queue.</summary>
+    /// <summary>
+    /// Owner: leaves a scheduling context; leaving the outermost one gives back held counts and moves leftovers to the
+    /// injection queue.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Exit()
     {
-        if (--_depth == 0 && !Deque.LooksEmpty) // plain _depth: this thread's own; LooksEmpty: its own deque, exact for the owner
+        if (--_depth == 0 && (_heldScope is not null || !Deque.LooksEmpty)) // plain _depth, _heldScope: this thread's own; LooksEmpty: its own deque, exact for the owner
         {
-            InjectLeftovers();
+            LeaveScheduler();
+        }
+    }
+
+    /// <summary>
+    /// Owner, in a scheduling context: from now on the tasks this thread finishes for <paramref name="scope"/>, and the
+    /// credit it reserves for spawns into it, are held here (counts of <paramref name="scope"/>'s Pending that stand for
+    /// no live task). Gives back what it held for another scope first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void HoldCountsOf(ForkJoinScope scope)
+    {
+        if (!ReferenceEquals(_heldScope, scope)) // plain: this thread's own
+        {
+            SwitchHeldScope(scope);
+        }
+    }
+
+    /// <summary>Owner: subtracts the counts this thread holds from their scope's Pending (before any wait).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void FlushHeldCounts()
+    {
+        int held = _heldCount; // plain: this thread's own
+        if (held != 0)
+        {
+            _heldCount = 0;
+            _heldScope!.CountFinished(held);
+        }
+    }
+
+    /// <summary>
+    /// Any thread, spawning into the shared <paramref name="scope"/>: takes one of the counts this thread holds for it
+    /// (reserving a chunk when it holds none), so that the spawn needs no Interlocked operation of its own. False when
+    /// this thread holds no counts for the scope or is outside the scheduler: the spawn counts itself with a CAS.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool TryTakeSpawnCount(ForkJoinScope scope)
+    {
+        Worker? worker = t_current;
+        if (worker is null || !ReferenceEquals(worker._heldScope, scope) || worker._depth == 0) // plain: this thread's own fields
+        {
+            return false;
+        }
+
+        if (worker._heldCount == 0)
+        {
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.SchedulerSpawnWithoutCredit))
+            {
+                return true; // SEEDED FAULT: a spawn counted from credit this thread does not hold: Pending under-counts, and the scope can finish while its task runs
+            }
+#endif
+            if (!scope.TryReserveSpawnCounts(SpawnCredit))
+            {
+                return false; // the scope has finished: the CAS path throws
+            }
+
+            worker._heldCount = SpawnCredit;
+        }
+
+        worker._heldCount--;
+        return true;
+    }
+
+    /// <summary>Whether this thread holds no counts (tests).</summary>
+    internal bool HoldsNoCounts => _heldCount == 0; // plain: this thread's own
+
+    /// <summary>
+    /// Owner, in a join at the current depth: this thread's reusable job for that depth, set up for <paramref name="right"/>
+    /// (joins nest strictly, so no live join of this thread uses the same depth).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ActionJoinJob RentJob(Action right)
+    {
+        int depth = JobDepth; // the enclosing Enter made it positive
+        JoinJob?[] jobs = _jobs; // plain: this thread's own
+        if ((uint)depth >= (uint)jobs.Length || jobs[depth] is not ActionJoinJob job)
+        {
+            job = (ActionJoinJob)StoreJob(depth, new ActionJoinJob(this));
+        }
+
+        job.Prepare(right);
+        return job;
+    }
+
+    /// <summary>As <see cref="RentJob(Action)"/>, for a join side that returns a <typeparamref name="T"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal FuncJoinJob<T> RentJob<T>(Func<T> right)
+    {
+        int depth = JobDepth;
+        JoinJob?[] jobs = _jobs; // plain: this thread's own
+        if ((uint)depth >= (uint)jobs.Length || jobs[depth] is not FuncJoinJob<T> job)
+        {
+            job = (FuncJoinJob<T>)StoreJob(depth, new FuncJoinJob<T>(this));
+        }
+
+        job.Prepare(right);
+        return job;
+    }
+
+    /// <summary>The index of the current join's job: the depth, or 0 always in the fault build's broken variant.</summary>
+    private int JobDepth
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.JoinJobReusedAcrossDepths))
+            {
+                return 0; // SEEDED FAULT: every join of a thread shares one job: a nested join re-arms its enclosing join's job while that one is still on the deque
+            }
+#endif
+            return _depth; // plain: this thread's own
         }
     }
 
@@ -149,7 +270,7 @@ internal sealed class Worker
     /// the left side spawned above the job; or, when a scope's joiner inside the left side already popped and ran the
     /// job as help, an older join's job, which is then run as help too (its owner finds it done).
     /// </summary>
-    internal static void RunPopped(in Work work)
+    internal void RunPopped(in Work work)
     {
         if (work.Scope is not { } scope)
         {
@@ -163,8 +284,7 @@ internal sealed class Worker
             return;
         }
 
-        scope.RunTask((Action<ForkJoinScope>)work.Item!);
-        scope.CountFinished(1);
+        RunTaskHeld(scope, (Action<ForkJoinScope>)work.Item!);
     }
 
     /// <summary>Owner: waits until <paramref name="job"/>, stolen by another thread, is done, running other work meanwhile.</summary>
@@ -178,14 +298,13 @@ internal sealed class Worker
     /// </summary>
     internal void HelpUntil<TState>(Func<TState, bool> isDone, TState state, WaitGate gate, Func<TState, bool> isDoneOrHasWork)
     {
-        Batch batch = default;
         SpinWait spinner = default;
         int idle = 0;
         while (!isDone(state))
         {
             if (TryFind(out Work work))
             {
-                Execute(work, ref batch);
+                Execute(work);
                 idle = 0;
                 continue;
             }
@@ -196,14 +315,14 @@ internal sealed class Worker
                 if (++idle >= IdleSpins)
                 {
                     gate.Wait(isDoneOrHasWork, state, CancellationToken.None); // SEEDED FAULT: spins and parks before subtracting the tasks it ran: if they were its scope's last, it waits for itself
-                    batch.Flush();
+                    FlushHeldCounts();
                     idle = 0;
                 }
 
                 continue;
             }
 #endif
-            batch.Flush(); // before any wait: nobody waits for a count this thread holds
+            FlushHeldCounts(); // before any wait: nobody waits for a count this thread holds
             if (isDone(state))
             {
                 return;
@@ -220,7 +339,7 @@ internal sealed class Worker
             }
         }
 
-        batch.Flush();
+        FlushHeldCounts();
     }
 
     /// <summary>Owner: its own newest item, else the oldest injected one, else the oldest of another deque.</summary>
@@ -231,24 +350,72 @@ internal sealed class Worker
     private bool TryFind(out Work work) =>
         (!Deque.LooksEmpty && Deque.TryPop(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work);
 
-    /// <summary>Runs found work: a stolen join job, or a scope task counted in <paramref name="batch"/>.</summary>
-    private static void Execute(in Work work, ref Batch batch)
+    /// <summary>Runs found work: a stolen join job, or a scope task counted in the held counts.</summary>
+    private void Execute(in Work work)
     {
         if (work.Scope is not { } scope)
         {
-            batch.Flush(); // the job may run long: no count held meanwhile
+            FlushHeldCounts(); // the job may run long: no count held meanwhile
             ((JoinJob)work.Item!).RunStolen();
             return;
         }
 
-        if (!ReferenceEquals(batch.Scope, scope))
+        RunTaskHeld(scope, (Action<ForkJoinScope>)work.Item!);
+    }
+
+    /// <summary>
+    /// Runs a scope task holding counts of its scope (its spawns take them), then holds one more for the finished task,
+    /// subtracting them all once they reach the batch size.
+    /// </summary>
+    private void RunTaskHeld(ForkJoinScope scope, Action<ForkJoinScope> task)
+    {
+        HoldCountsOf(scope);
+        scope.RunTask(task);
+        HoldCountsOf(scope); // the task may have run other scopes' work (a join, a nested scope) that held their counts
+        _heldCount = scope.CountFinishedInBatches(_heldCount + 1); // plain: this thread's own
+    }
+
+    /// <summary>Gives back the counts held for the previous scope and holds none for <paramref name="scope"/> yet.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SwitchHeldScope(ForkJoinScope? scope)
+    {
+        FlushHeldCounts();
+        _heldScope = scope; // plain: this thread's own
+    }
+
+    /// <summary>Owner, leaving its outermost context: gives back held counts, then moves leftovers to the injection queue.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LeaveScheduler()
+    {
+#if PRIMITIVES_FAULTS
+        if (!Fault.Is(FaultId.SchedulerLeavesHoldingCredit))
         {
-            batch.Flush();
-            batch.Scope = scope;
+            SwitchHeldScope(null);
+        }
+        else
+        {
+            _heldScope = null; // SEEDED FAULT: the counts held when leaving the scheduler are never given back: the scope never finishes
+            _heldCount = 0;
+        }
+#else
+        SwitchHeldScope(null); // outside the scheduler nothing guarantees a later flush
+#endif
+        if (!Deque.LooksEmpty)
+        {
+            InjectLeftovers();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private JoinJob StoreJob(int depth, JoinJob job)
+    {
+        if (depth >= _jobs.Length)
+        {
+            Array.Resize(ref _jobs, Math.Max(depth + 1, _jobs.Length * 2)); // plain: this thread's own
         }
 
-        scope.RunTask((Action<ForkJoinScope>)work.Item!);
-        batch.Count = scope.CountFinishedInBatches(batch.Count + 1);
+        _jobs[depth] = job;
+        return job;
     }
 
     /// <summary>Takes the oldest item of some other thread's deque, scanning from a rotating start.</summary>
@@ -325,22 +492,6 @@ internal sealed class Worker
         return false;
     }
 
-    /// <summary>Finished scope tasks of one scope that the running thread has not yet subtracted from its Pending.</summary>
-    private struct Batch
-    {
-        internal ForkJoinScope? Scope;
-        internal int Count;
-
-        internal void Flush()
-        {
-            if (Count != 0)
-            {
-                Scope!.CountFinished(Count);
-                Count = 0;
-            }
-        }
-    }
-
     /// <summary>The thread-pool work item that runs work until it finds none for a while.</summary>
     private sealed class Stealer : IThreadPoolWorkItem
     {
@@ -348,7 +499,6 @@ internal sealed class Worker
         {
             Worker self = Current;
             self.Enter(); // spawns by the tasks it runs go to this thread's deque
-            Batch batch = default;
             while (true)
             {
                 SpinWait spinner = default;
@@ -357,12 +507,12 @@ internal sealed class Worker
                 {
                     if (self.TryFind(out Work work))
                     {
-                        Worker.Execute(work, ref batch);
+                        self.Execute(work);
                         idle = 0;
                     }
                     else
                     {
-                        batch.Flush(); // before spinning or retiring: nobody waits for a count this thread holds
+                        self.FlushHeldCounts(); // before spinning or retiring: nobody waits for a count this thread holds
                         idle++;
                         spinner.SpinOnce(sleep1Threshold: -1);
                     }
@@ -384,8 +534,8 @@ internal sealed class Worker
                 }
 
                 // Work arrived after the last scan, maybe from a submitter that saw every stealer slot taken.
-                Worker.Execute(late, ref batch);
-                batch.Flush();
+                self.Execute(late);
+                self.FlushHeldCounts();
                 if (!TryAcquireStealerSlot())
                 {
                     self.Exit(); // leftovers of the late item go to the injection queue, where the active stealers look
