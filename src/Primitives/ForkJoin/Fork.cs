@@ -12,7 +12,7 @@ namespace Primitives.ForkJoin;
 /// <para><b>How it runs.</b> The right-hand delegate is pushed on the calling thread's work-stealing deque,
 /// where idle threads can steal it; the left-hand delegate runs at once on the calling thread. Then the
 /// caller pops the right-hand side back and runs it itself if nobody took it (the common case in deep
-/// recursion, and nearly free: no allocation beyond one small job object, no hand-off), or, if it was
+/// recursion, and nearly free: no allocation (each thread reuses one job object per nesting depth), no hand-off), or, if it was
 /// stolen, runs other pending work (join jobs and tasks of shared <see cref="ForkJoinScope"/>s) until it is done and
 /// only then parks. Thieves are thread-pool work items, at most <see cref="Environment.ProcessorCount"/> - 1 at a
 /// time, launched on demand; the same scheduler runs scope tasks (see <c>docs/fork-join-scope.md</c>).</para>
