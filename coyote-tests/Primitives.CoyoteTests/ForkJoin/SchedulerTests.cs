@@ -70,6 +70,17 @@ public sealed class SchedulerTests(ITestOutputHelper output)
     public void Leaving_the_scheduler_holding_counts_is_found() =>
         _coyote.ExpectFault(FaultId.SchedulerLeavesHoldingCredit, LeaveBody, "Deadlock", maxSteps: MaxSteps);
 
+    // Invariant: a lone task on the deque of a thread that blocks until it ran (a Run body waiting on it) is stolen: an
+    // idle stealer leaves a lone item only until its next scan.
+    [Fact]
+    public void A_lone_task_whose_spawner_blocks_is_stolen() =>
+        _coyote.Run(LoneTaskBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.SchedulerStealerNeverTakesALoneItem)]
+    public void Thieves_that_never_take_a_lone_item_are_found() =>
+        _coyote.ExpectFault(FaultId.SchedulerStealerNeverTakesALoneItem, LoneTaskBody, "Deadlock", maxSteps: MaxSteps);
+
     // Invariant: a task submitted from outside while the only stealer retires is never stranded: the submitter
     // launches a stealer, or the retiring one finds it in its last scan. The async join runs nothing itself, so a
     // stranded task leaves everything blocked, which Coyote reports as a deadlock.
@@ -181,6 +192,23 @@ public sealed class SchedulerTests(ITestOutputHelper output)
         }
 
         CoyoteAssert.True(Worker.Current.HoldsNoCounts, "Run returned holding counts");
+    }
+
+    private static void LoneTaskBody()
+    {
+        Worker.ResetForSystematicTest(1, IdleSpins);
+        int ran = 0;
+        ForkJoinScope.Run(scope =>
+        {
+            using var done = new SemaphoreSlim(0);
+            scope.Spawn(_ =>
+            {
+                Interlocked.Increment(ref ran);
+                done.Release();
+            }); // the only item on this thread's deque
+            done.Wait(); // blocks outside the scheduler: only a stealer can run the task
+        });
+        CoyoteAssert.True(Volatile.Read(ref ran) == 1, $"the task ran {Volatile.Read(ref ran)} times");
     }
 
     private static void LeaveBody()

@@ -80,6 +80,18 @@ internal sealed class WorkStealingDeque
     internal bool LooksEmpty =>
         Volatile.Read(ref _indices.Top) >= Volatile.Read(ref _indices.Bottom); // acquire: hint only; TrySteal re-reads both with the fence
 
+    /// <summary>
+    /// A hint for thieves (no fence): the items the deque seems to hold (top read before bottom, as in
+    /// <see cref="LooksEmpty"/>) and how many pushes it had seen by then. Two reads with the same push count and one item
+    /// mean the same item stayed there in between (slots change only by pushes).
+    /// </summary>
+    internal long SizeAndPushes(out long pushes)
+    {
+        long top = Volatile.Read(ref _indices.Top); // acquire: hint only
+        pushes = Volatile.Read(ref _indices.Pushes); // acquire: hint only; pairs with the owner's release in TryPush
+        return Volatile.Read(ref _indices.Bottom) - top; // acquire: hint only; TrySteal re-reads both with the fence
+    }
+
     /// <summary>Owner: pushes <paramref name="work"/> at the bottom; false if the deque is full.</summary>
     internal bool TryPush(in Work work)
     {
@@ -108,6 +120,7 @@ internal sealed class WorkStealingDeque
         }
 
         items[bottom & (items.Length - 1)] = work; // plain (two references): ordered before the release of _bottom below, which publishes it
+        Volatile.Write(ref _indices.Pushes, _indices.Pushes + 1); // release, a hint for thieves (SizeAndPushes); the owner is the only writer
         Volatile.Write(ref _indices.Bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal (and with a retiring stealer's last scan, after its process-wide barrier: see Worker)
         return true;
     }

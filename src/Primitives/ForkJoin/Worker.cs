@@ -42,6 +42,7 @@ internal sealed partial class Worker
 
     private readonly Thread _thread;
     private int _nextVictim;
+    private long[] _seenPushes = []; // plain: this worker's own; per registry index, the push count of a lone item it left (patient steals)
     private int _depth;
 
     private Worker(Thread thread) => _thread = thread;
@@ -229,8 +230,8 @@ internal sealed partial class Worker
     /// LooksEmpty first: for the owner it is never wrong when it says empty (only thieves move top, and a stale top
     /// makes the deque look fuller), and it spares a stealer that lives on injected work the pop's full fence.
     /// </remarks>
-    private bool TryFind(out Work work) =>
-        (!Deque.LooksEmpty && Deque.TryPop(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work);
+    private bool TryFind(out Work work, bool patient = false) =>
+        (!Deque.LooksEmpty && Deque.TryPop(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work, patient);
 
     /// <summary>Runs found work: a stolen join job, or a scope task counted in the held counts.</summary>
     private void Execute(in Work work)
@@ -243,6 +244,24 @@ internal sealed partial class Worker
         }
 
         RunTaskHeld(scope, (Action<ForkJoinScope>)work.Item!);
+    }
+
+    /// <summary>
+    /// Patient thief: whether the lone item of the victim at <paramref name="index"/> is new since this thread's last
+    /// look (its push count moved); records the count either way.
+    /// </summary>
+    private bool IsFirstSighting(int workers, int index, long pushes)
+    {
+        long[] seen = _seenPushes; // plain: this worker's own
+        if (seen.Length != workers)
+        {
+            seen = _seenPushes = new long[workers]; // the registry changed: every lone item counts as new once more
+            Array.Fill(seen, -1L);
+        }
+
+        bool first = seen[index] != pushes;
+        seen[index] = pushes;
+        return first;
     }
 
     /// <summary>Owner, leaving its outermost context: gives back held counts, then moves leftovers to the injection queue.</summary>
@@ -268,15 +287,39 @@ internal sealed partial class Worker
         }
     }
 
-    /// <summary>Takes the oldest item of some other thread's deque, scanning from a rotating start.</summary>
-    private bool TryStealFromOthers(out Work work)
+    /// <summary>
+    /// Takes the oldest item of some other thread's deque, scanning from a rotating start. A <paramref name="patient"/>
+    /// thief (an idle stealer) leaves a lone item it has not seen before: its owner, a <c>Fork.Join</c> whose left side is
+    /// short, is about to pop it back, and a steal would only cost both threads cache misses and the owner a wait. It
+    /// takes the item on a later scan if no push happened in between (the same item stayed: the left side is long).
+    /// </summary>
+    private bool TryStealFromOthers(out Work work, bool patient)
     {
         Worker[] workers = Volatile.Read(ref s_workers); // acquire: pairs with the release store in Register
         int start = _nextVictim++; // plain: this worker's own field, used by its thread only
         for (int i = 0; i < workers.Length; i++)
         {
-            Worker victim = workers[(int)((uint)(start + i) % (uint)workers.Length)];
-            if (victim != this && !victim.Deque.LooksEmpty && victim.Deque.TrySteal(out work))
+            int index = (int)((uint)(start + i) % (uint)workers.Length);
+            Worker victim = workers[index];
+            if (victim == this)
+            {
+                continue;
+            }
+
+            long size = victim.Deque.SizeAndPushes(out long pushes);
+            bool leave = patient && size == 1 && IsFirstSighting(workers.Length, index, pushes);
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.SchedulerStealerNeverTakesALoneItem))
+            {
+                leave = size == 1; // SEEDED FAULT: a lone item is never stolen, however long it waits: a task whose spawner blocks until it ran is never run
+            }
+#endif
+            if (size <= 0 || leave)
+            {
+                continue;
+            }
+
+            if (victim.Deque.TrySteal(out work))
             {
                 return true;
             }
@@ -355,7 +398,7 @@ internal sealed partial class Worker
                 int idle = 0;
                 while (idle < IdleSpins)
                 {
-                    if (self.TryFind(out Work work))
+                    if (self.TryFind(out Work work, patient: true))
                     {
                         self.Execute(work);
                         idle = 0;

@@ -160,6 +160,9 @@ internal enum FaultId
     /// <summary>Every join of a thread reuses one job instead of one per depth: a nested join re-arms a job still on the deque (a side runs twice, another never).</summary>
     JoinJobReusedAcrossDepths,
 
+    /// <summary>Thieves never take a lone item (a patient stealer leaves it forever instead of until its next scan): a task whose spawner blocks until it ran is never run.</summary>
+    SchedulerStealerNeverTakesALoneItem,
+
     // --- Iterators/ParallelSelect ---
 
     /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>
