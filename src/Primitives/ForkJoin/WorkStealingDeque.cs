@@ -21,7 +21,9 @@ namespace Primitives.ForkJoin;
 /// <para><b>Owners.</b> <c>_bottom</c> is written by the owner only; <c>_top</c> only by CAS (thieves, and
 /// the owner when it races a thief for the last item); a slot is written by the owner only, at index
 /// <c>_bottom</c>, which no thief reads until the release store of <c>_bottom + 1</c>. <c>_items</c> is written by the
-/// owner only (on growth); an array it replaced is never written again (pops clear slots of the current array only).</para>
+/// owner only (on growth); an array it replaced is never written again (pops clear slots of the current array only).
+/// The push count (<see cref="SizeAndPushes"/>) is written by the owner only and read by thieves as a hint, never for
+/// correctness.</para>
 /// <para><b>Orderings.</b> (1) Push: store the slot, then release-store <c>_bottom</c>; a thief acquires
 /// <c>_bottom</c> before reading the slot. (2) Pop stores <c>_bottom - 1</c> and then loads <c>_top</c>; a
 /// steal loads <c>_top</c> and then <c>_bottom</c>. Each side needs a full fence between its store/load
