@@ -31,6 +31,17 @@ public sealed class ForkTests(ITestOutputHelper output)
     public void Every_job_runs_once_and_both_results_are_returned() =>
         _coyote.Run(ResultsBody, maxSteps: MaxSteps);
 
+    // Invariant: joins nested on one thread, all of one job type (each depth reuses its own job), run every side exactly
+    // once and return normally.
+    [Fact]
+    public void Nested_joins_reusing_jobs_run_every_side_once() =>
+        _coyote.Run(ReusedJobsBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.JoinJobReusedAcrossDepths)]
+    public void A_job_shared_by_nested_joins_is_found() =>
+        _coyote.ExpectFault(FaultId.JoinJobReusedAcrossDepths, ReusedJobsBody, "twice or never", maxSteps: MaxSteps);
+
     [Fact]
     [SeededFault(FaultId.JoinStealWithoutCas)]
     public void A_steal_without_its_CAS_is_found() =>
@@ -80,6 +91,26 @@ public sealed class ForkTests(ITestOutputHelper output)
         for (int i = 0; i < runs.Length; i++)
         {
             CoyoteAssert.True(Volatile.Read(ref runs[i]) == 1, $"job {i} ran {Volatile.Read(ref runs[i])} times before the join returned");
+        }
+    }
+
+    private static void ReusedJobsBody()
+    {
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
+        int[] runs = new int[4];
+        void Leaf(int i) => CoyoteAssert.True(Interlocked.Increment(ref runs[i]) == 1, $"leaf {i} ran twice or never");
+        try
+        {
+            Fork.Join(() => Fork.Join(() => Leaf(0), () => Leaf(1)), () => Fork.Join(() => Leaf(2), () => Leaf(3)));
+        }
+        catch (AggregateException error)
+        {
+            CoyoteAssert.True(false, $"a join threw {error.InnerException?.GetType().Name}: some side ran twice or never");
+        }
+
+        for (int i = 0; i < runs.Length; i++)
+        {
+            CoyoteAssert.True(Volatile.Read(ref runs[i]) == 1, $"leaf {i} ran {Volatile.Read(ref runs[i])} times: a side ran twice or never");
         }
     }
 

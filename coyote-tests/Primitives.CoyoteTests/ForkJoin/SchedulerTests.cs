@@ -43,6 +43,44 @@ public sealed class SchedulerTests(ITestOutputHelper output)
     public void A_join_that_takes_a_scope_task_for_its_own_job_is_found() =>
         _coyote.ExpectFault(FaultId.JoinTakesForeignWorkAsItsOwn, SharedCompletionBody, "Deadlock", maxSteps: MaxSteps);
 
+    [Fact]
+    [SeededFault(FaultId.SchedulerSpawnWithoutCredit)]
+    public void A_spawn_counted_from_credit_not_held_is_found() =>
+        _coyote.ExpectFault(FaultId.SchedulerSpawnWithoutCredit, SharedCompletionBody, "returned early", maxSteps: MaxSteps);
+
+    // Invariant: a Run body's spawns and its tasks' spawns, counted from credit their threads reserve in chunks, keep
+    // the scope open until every task ran exactly once, and the credit left over is given back (Run returns).
+    [Fact]
+    public void Spawns_counted_from_held_credit_finish_the_scope_after_every_task() =>
+        _coyote.Run(CreditBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.SchedulerSpawnWithoutCredit)]
+    public void A_body_spawn_counted_from_credit_not_held_is_found() =>
+        _coyote.ExpectFault(FaultId.SchedulerSpawnWithoutCredit, CreditBody, "returned early", maxSteps: MaxSteps);
+
+    // Invariant: a scope task that an outermost Fork.Join runs inline (its left side spawned it above the join's job) is
+    // counted when the thread leaves the scheduler, so a later Join of its scope returns.
+    [Fact]
+    public void A_task_run_by_an_outermost_join_is_counted_when_the_thread_leaves() =>
+        _coyote.Run(LeaveBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.SchedulerLeavesHoldingCredit)]
+    public void Leaving_the_scheduler_holding_counts_is_found() =>
+        _coyote.ExpectFault(FaultId.SchedulerLeavesHoldingCredit, LeaveBody, "Deadlock", maxSteps: MaxSteps);
+
+    // Invariant: a lone task on the deque of a thread that blocks until it ran (a Run body waiting on it) is stolen: an
+    // idle stealer leaves a lone item only until its next scan.
+    [Fact]
+    public void A_lone_task_whose_spawner_blocks_is_stolen() =>
+        _coyote.Run(LoneTaskBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.SchedulerStealerNeverTakesALoneItem)]
+    public void Thieves_that_never_take_a_lone_item_are_found() =>
+        _coyote.ExpectFault(FaultId.SchedulerStealerNeverTakesALoneItem, LoneTaskBody, "Deadlock", maxSteps: MaxSteps);
+
     // Invariant: a task submitted from outside while the only stealer retires is never stranded: the submitter
     // launches a stealer, or the retiring one finds it in its last scan. The async join runs nothing itself, so a
     // stranded task leaves everything blocked, which Coyote reports as a deadlock.
@@ -116,6 +154,71 @@ public sealed class SchedulerTests(ITestOutputHelper output)
         {
             CoyoteAssert.True(Volatile.Read(ref runs[i]) == 1, $"the scope returned early: task {i} ran {Volatile.Read(ref runs[i])} times");
         }
+    }
+
+    private static void CreditBody()
+    {
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
+        int[] runs = new int[4];
+        void Ran(int i) => CoyoteAssert.True(Interlocked.Increment(ref runs[i]) == 1, $"task {i} ran twice");
+        void SpawnChecked(ForkJoinScope s, Action<ForkJoinScope> task)
+        {
+            try
+            {
+                s.Spawn(task);
+            }
+            catch (InvalidOperationException)
+            {
+                CoyoteAssert.True(false, "the scope returned early: it finished while a task was still running");
+            }
+        }
+
+        ForkJoinScope.Run(scope =>
+        {
+            SpawnChecked(scope, s =>
+            {
+                SpawnChecked(s, _ => Ran(1)); // from a task: the running thread's credit
+                Ran(0);
+            });
+            SpawnChecked(scope, s =>
+            {
+                SpawnChecked(s, _ => Ran(3));
+                Ran(2);
+            });
+        });
+        for (int i = 0; i < runs.Length; i++)
+        {
+            CoyoteAssert.True(Volatile.Read(ref runs[i]) == 1, $"the scope returned early: task {i} ran {Volatile.Read(ref runs[i])} times");
+        }
+
+        CoyoteAssert.True(Worker.Current.HoldsNoCounts, "Run returned holding counts");
+    }
+
+    private static void LoneTaskBody()
+    {
+        Worker.ResetForSystematicTest(1, IdleSpins);
+        int ran = 0;
+        ForkJoinScope.Run(scope =>
+        {
+            using var done = new SemaphoreSlim(0);
+            scope.Spawn(_ =>
+            {
+                Interlocked.Increment(ref ran);
+                done.Release();
+            }); // the only item on this thread's deque
+            done.Wait(); // blocks outside the scheduler: only a stealer can run the task
+        });
+        CoyoteAssert.True(Volatile.Read(ref ran) == 1, $"the task ran {Volatile.Read(ref ran)} times");
+    }
+
+    private static void LeaveBody()
+    {
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
+        ForkJoinScope scope = ForkJoinScope.Open();
+        int ran = 0;
+        Fork.Join(() => scope.Spawn(_ => Interlocked.Increment(ref ran)), () => { }); // the task sits above the join's job
+        scope.Join();
+        CoyoteAssert.True(Volatile.Read(ref ran) == 1, $"the scope returned before its task ran ({Volatile.Read(ref ran)})");
     }
 
     private static async Task StrandBody()

@@ -121,7 +121,7 @@ public sealed class WorkStealingDequeTests(ITestOutputHelper output)
         var jobs = new JoinJob[4];
         for (int i = 0; i < jobs.Length; i++)
         {
-            jobs[i] = new ActionJoinJob(owner, () => { });
+            jobs[i] = new ActionJoinJob(owner);
         }
 
         int[] taken = new int[jobs.Length];
@@ -169,7 +169,7 @@ public sealed class WorkStealingDequeTests(ITestOutputHelper output)
         Worker.ResetForSystematicTest(0, 1);
         Worker owner = Worker.Current;
         var deque = new WorkStealingDeque();
-        JoinJob[] jobs = [new ActionJoinJob(owner, () => { }), new ActionJoinJob(owner, () => { }), new ActionJoinJob(owner, () => { })];
+        JoinJob[] jobs = [new ActionJoinJob(owner), new ActionJoinJob(owner), new ActionJoinJob(owner)];
         int[] taken = new int[jobs.Length];
         void Take(bool found, Work work)
         {

@@ -12,7 +12,7 @@ namespace Primitives.ForkJoin;
 /// <para><b>How it runs.</b> The right-hand delegate is pushed on the calling thread's work-stealing deque,
 /// where idle threads can steal it; the left-hand delegate runs at once on the calling thread. Then the
 /// caller pops the right-hand side back and runs it itself if nobody took it (the common case in deep
-/// recursion, and nearly free: no allocation beyond one small job object, no hand-off), or, if it was
+/// recursion, and nearly free: no allocation (each thread reuses one job object per nesting depth), no hand-off), or, if it was
 /// stolen, runs other pending work (join jobs and tasks of shared <see cref="ForkJoinScope"/>s) until it is done and
 /// only then parks. Thieves are thread-pool work items, at most <see cref="Environment.ProcessorCount"/> - 1 at a
 /// time, launched on demand; the same scheduler runs scope tasks (see <c>docs/fork-join-scope.md</c>).</para>
@@ -51,9 +51,9 @@ public static class Fork
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
         Worker worker = Worker.Current;
-        var job = new ActionJoinJob(worker, right);
-        Exception? leftError = null;
         worker.Enter(); // scope tasks spawned by the left side go to this thread's deque, above the job
+        ActionJoinJob job = worker.RentJob(right); // this depth's job, reused: no allocation
+        Exception? leftError = null;
         bool forked = Push(worker, job);
         try
         {
@@ -66,8 +66,10 @@ public static class Fork
 
         job.RestoreCallerContext(); // the left side's AsyncLocal writes do not flow back (as with Parallel.Invoke)
         JoinRight(worker, job, forked);
+        Exception? rightError = job.Error;
+        job.Release();
         worker.Exit();
-        ThrowIfFailed(leftError, job.Error);
+        ThrowIfFailed(leftError, rightError);
     }
 
     /// <summary>
@@ -86,10 +88,10 @@ public static class Fork
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
         Worker worker = Worker.Current;
-        var job = new FuncJoinJob<T2>(worker, right);
+        worker.Enter(); // scope tasks spawned by the left side go to this thread's deque, above the job
+        FuncJoinJob<T2> job = worker.RentJob(right); // this depth's job, reused: no allocation
         T1 leftResult = default!;
         Exception? leftError = null;
-        worker.Enter(); // scope tasks spawned by the left side go to this thread's deque, above the job
         bool forked = Push(worker, job);
         try
         {
@@ -102,9 +104,12 @@ public static class Fork
 
         job.RestoreCallerContext(); // the left side's AsyncLocal writes do not flow back (as with Parallel.Invoke)
         JoinRight(worker, job, forked);
+        Exception? rightError = job.Error;
+        T2 rightResult = job.Result!;
+        job.Release();
         worker.Exit();
-        ThrowIfFailed(leftError, job.Error);
-        return (leftResult, job.Result!);
+        ThrowIfFailed(leftError, rightError);
+        return (leftResult, rightResult);
     }
 
     /// <summary>Publishes the right-hand side for thieves; false when the deque is full (the caller then runs it inline).</summary>
@@ -148,7 +153,7 @@ public static class Fork
                 return;
             }
 
-            Worker.RunPopped(popped);
+            worker.RunPopped(popped);
         }
 
         // Stolen (thieves take the oldest item first, so everything below went too), or run by this thread's own helping.

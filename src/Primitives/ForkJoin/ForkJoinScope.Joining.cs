@@ -25,6 +25,7 @@ public sealed partial class ForkJoinScope
     public void Join()
     {
         EnterJoin();
+        Worker.Current.FlushHeldCounts(); // this thread may hold counts of this scope (Run's body), or of a scope whose task calls this join
         if (IsShared)
         {
             Worker worker = Worker.Current;

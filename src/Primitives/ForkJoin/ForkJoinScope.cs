@@ -149,7 +149,10 @@ public sealed partial class ForkJoinScope
         worker.Enter(); // the body's spawns go to this thread's deque: it joins, so it runs what nobody steals
         try
         {
-            OpenAndRun(body, 0, cancellationToken).Join();
+            var scope = new ForkJoinScope(0, cancellationToken);
+            worker.HoldCountsOf(scope); // the body's spawns take counts this thread reserves in chunks; the join gives back the rest
+            RunBody(scope, body);
+            scope.Join();
         }
         finally
         {
@@ -213,6 +216,13 @@ public sealed partial class ForkJoinScope
     private static ForkJoinScope OpenAndRun(Action<ForkJoinScope> body, int maxRunners, CancellationToken cancellationToken)
     {
         var scope = new ForkJoinScope(maxRunners, cancellationToken);
+        RunBody(scope, body);
+        return scope;
+    }
+
+    /// <summary>Runs <paramref name="body"/> on the calling thread, keeping its exception for the join.</summary>
+    private static void RunBody(ForkJoinScope scope, Action<ForkJoinScope> body)
+    {
         try
         {
             body(scope);
@@ -221,8 +231,6 @@ public sealed partial class ForkJoinScope
         {
             scope.RecordFailure(ex);
         }
-
-        return scope;
     }
 
     /// <summary>
@@ -235,21 +243,17 @@ public sealed partial class ForkJoinScope
     public void Spawn(Action<ForkJoinScope> task)
     {
         ArgumentNullException.ThrowIfNull(task);
-        int pending = Volatile.Read(ref _counters.Pending); // acquire: pairs with the CAS below and the decrements
-        while (true)
+        if (IsShared && Worker.TryTakeSpawnCount(this))
         {
-            if (pending == 0)
-            {
-                ThrowHelper.ThrowInvalidOperationException("The scope has already finished: no task can be spawned into it.");
-            }
+            // Counted by a count this thread held in Pending (so Pending > 0: the scope has not finished).
+            Worker.Submit(new Work(task, this)); // a push (release) or an enqueue (CAS), then wakes stealers (ordering 2)
+            _gate.NotifyIfWaiting(); // a waiting joiner may run the task itself (ordering 3)
+            return;
+        }
 
-            int seen = Interlocked.CompareExchange(ref _counters.Pending, pending + 1, pending); // counts the task before it can run: pairs with its decrement
-            if (seen == pending)
-            {
-                break;
-            }
-
-            pending = seen;
+        if (!TryReserveSpawnCounts(1))
+        {
+            ThrowHelper.ThrowInvalidOperationException("The scope has already finished: no task can be spawned into it.");
         }
 
         if (IsShared)
@@ -266,6 +270,27 @@ public sealed partial class ForkJoinScope
         }
 
         _gate.NotifyIfWaiting(); // a waiting joiner may run the task itself (ordering 3)
+    }
+
+    /// <summary>
+    /// Adds <paramref name="count"/> to Pending unless it is 0 (the scope finished): counts for tasks about to be spawned,
+    /// before any of them can run. False when the scope has finished.
+    /// </summary>
+    internal bool TryReserveSpawnCounts(int count)
+    {
+        int pending = Volatile.Read(ref _counters.Pending); // acquire: pairs with the CAS below and the decrements
+        while (pending != 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _counters.Pending, pending + count, pending); // counts the tasks before they can run: pairs with their decrements
+            if (seen == pending)
+            {
+                return true;
+            }
+
+            pending = seen;
+        }
+
+        return false;
     }
 
     /// <summary>A task of this scope moved between queues (<see cref="Worker"/>): a parked joiner looks again.</summary>
@@ -345,6 +370,12 @@ public sealed partial class ForkJoinScope
             if (context is null)
             {
                 Invoke(task); // flow suppressed on this thread, or launching with tasks: no context to run in or to restore
+            }
+            else if (ContextSwitch.IsCurrent(context))
+            {
+                SynchronizationContext? synchronization = SynchronizationContext.Current;
+                Invoke(task); // already in the scope's context: no switch, only the restore below if the task changed it
+                ContextSwitch.RestoreAfterInline(context, synchronization);
             }
             else
             {

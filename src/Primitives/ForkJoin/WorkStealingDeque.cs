@@ -21,7 +21,9 @@ namespace Primitives.ForkJoin;
 /// <para><b>Owners.</b> <c>_bottom</c> is written by the owner only; <c>_top</c> only by CAS (thieves, and
 /// the owner when it races a thief for the last item); a slot is written by the owner only, at index
 /// <c>_bottom</c>, which no thief reads until the release store of <c>_bottom + 1</c>. <c>_items</c> is written by the
-/// owner only (on growth); an array it replaced is never written again (pops clear slots of the current array only).</para>
+/// owner only (on growth); an array it replaced is never written again (pops clear slots of the current array only).
+/// The push count (<see cref="SizeAndPushes"/>) is written by the owner only and read by thieves as a hint, never for
+/// correctness.</para>
 /// <para><b>Orderings.</b> (1) Push: store the slot, then release-store <c>_bottom</c>; a thief acquires
 /// <c>_bottom</c> before reading the slot. (2) Pop stores <c>_bottom - 1</c> and then loads <c>_top</c>; a
 /// steal loads <c>_top</c> and then <c>_bottom</c>. Each side needs a full fence between its store/load
@@ -80,6 +82,18 @@ internal sealed class WorkStealingDeque
     internal bool LooksEmpty =>
         Volatile.Read(ref _indices.Top) >= Volatile.Read(ref _indices.Bottom); // acquire: hint only; TrySteal re-reads both with the fence
 
+    /// <summary>
+    /// A hint for thieves (no fence): the items the deque seems to hold (top read before bottom, as in
+    /// <see cref="LooksEmpty"/>) and how many pushes it had seen by then. Two reads with the same push count and one item
+    /// mean the same item stayed there in between (slots change only by pushes).
+    /// </summary>
+    internal long SizeAndPushes(out long pushes)
+    {
+        long top = Volatile.Read(ref _indices.Top); // acquire: hint only
+        pushes = Volatile.Read(ref _indices.Pushes); // acquire: hint only; pairs with the owner's release in TryPush
+        return Volatile.Read(ref _indices.Bottom) - top; // acquire: hint only; TrySteal re-reads both with the fence
+    }
+
     /// <summary>Owner: pushes <paramref name="work"/> at the bottom; false if the deque is full.</summary>
     internal bool TryPush(in Work work)
     {
@@ -108,6 +122,7 @@ internal sealed class WorkStealingDeque
         }
 
         items[bottom & (items.Length - 1)] = work; // plain (two references): ordered before the release of _bottom below, which publishes it
+        Volatile.Write(ref _indices.Pushes, _indices.Pushes + 1); // release, a hint for thieves (SizeAndPushes); the owner is the only writer
         Volatile.Write(ref _indices.Bottom, bottom + 1); // release: pairs with the thief's acquire of _bottom in TrySteal (and with a retiring stealer's last scan, after its process-wide barrier: see Worker)
         return true;
     }

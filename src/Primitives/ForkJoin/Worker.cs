@@ -13,7 +13,7 @@ namespace Primitives.ForkJoin;
 /// Design note: <c>docs/fork-join-scope.md</c> ("The scheduler": who is in the scheduler, who runs and who steals
 /// what, why no task and no wake-up is lost, completion counts, thread safety).
 /// </remarks>
-internal sealed class Worker
+internal sealed partial class Worker
 {
 #if PRIMITIVES_FAULTS
     // Fault build: ResetForSystematicTest sets these. IdleSpins lives in an array element, which Coyote never turns
@@ -42,6 +42,7 @@ internal sealed class Worker
 
     private readonly Thread _thread;
     private int _nextVictim;
+    private long[] _seenPushes = []; // plain: this worker's own; per registry index, the push count of a lone item it left (patient steals)
     private int _depth;
 
     private Worker(Thread thread) => _thread = thread;
@@ -66,13 +67,16 @@ internal sealed class Worker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Enter() => _depth++; // plain: this worker's own field, used by its thread only
 
-    /// <summary>Owner: leaves a scheduling context; leaving the outermost one moves leftovers to the injection queue.</summary>
+    /// <summary>
+    /// Owner: leaves a scheduling context; leaving the outermost one gives back held counts and moves leftovers to the
+    /// injection queue.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Exit()
     {
-        if (--_depth == 0 && !Deque.LooksEmpty) // plain _depth: this thread's own; LooksEmpty: its own deque, exact for the owner
+        if (--_depth == 0 && (_heldScope is not null || !Deque.LooksEmpty)) // plain _depth, _heldScope: this thread's own; LooksEmpty: its own deque, exact for the owner
         {
-            InjectLeftovers();
+            LeaveScheduler();
         }
     }
 
@@ -149,7 +153,7 @@ internal sealed class Worker
     /// the left side spawned above the job; or, when a scope's joiner inside the left side already popped and ran the
     /// job as help, an older join's job, which is then run as help too (its owner finds it done).
     /// </summary>
-    internal static void RunPopped(in Work work)
+    internal void RunPopped(in Work work)
     {
         if (work.Scope is not { } scope)
         {
@@ -163,8 +167,7 @@ internal sealed class Worker
             return;
         }
 
-        scope.RunTask((Action<ForkJoinScope>)work.Item!);
-        scope.CountFinished(1);
+        RunTaskHeld(scope, (Action<ForkJoinScope>)work.Item!);
     }
 
     /// <summary>Owner: waits until <paramref name="job"/>, stolen by another thread, is done, running other work meanwhile.</summary>
@@ -178,14 +181,13 @@ internal sealed class Worker
     /// </summary>
     internal void HelpUntil<TState>(Func<TState, bool> isDone, TState state, WaitGate gate, Func<TState, bool> isDoneOrHasWork)
     {
-        Batch batch = default;
         SpinWait spinner = default;
         int idle = 0;
         while (!isDone(state))
         {
             if (TryFind(out Work work))
             {
-                Execute(work, ref batch);
+                Execute(work);
                 idle = 0;
                 continue;
             }
@@ -196,14 +198,14 @@ internal sealed class Worker
                 if (++idle >= IdleSpins)
                 {
                     gate.Wait(isDoneOrHasWork, state, CancellationToken.None); // SEEDED FAULT: spins and parks before subtracting the tasks it ran: if they were its scope's last, it waits for itself
-                    batch.Flush();
+                    FlushHeldCounts();
                     idle = 0;
                 }
 
                 continue;
             }
 #endif
-            batch.Flush(); // before any wait: nobody waits for a count this thread holds
+            FlushHeldCounts(); // before any wait: nobody waits for a count this thread holds
             if (isDone(state))
             {
                 return;
@@ -220,7 +222,7 @@ internal sealed class Worker
             }
         }
 
-        batch.Flush();
+        FlushHeldCounts();
     }
 
     /// <summary>Owner: its own newest item, else the oldest injected one, else the oldest of another deque.</summary>
@@ -228,38 +230,96 @@ internal sealed class Worker
     /// LooksEmpty first: for the owner it is never wrong when it says empty (only thieves move top, and a stale top
     /// makes the deque look fuller), and it spares a stealer that lives on injected work the pop's full fence.
     /// </remarks>
-    private bool TryFind(out Work work) =>
-        (!Deque.LooksEmpty && Deque.TryPop(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work);
+    private bool TryFind(out Work work, bool patient = false) =>
+        (!Deque.LooksEmpty && Deque.TryPop(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work, patient);
 
-    /// <summary>Runs found work: a stolen join job, or a scope task counted in <paramref name="batch"/>.</summary>
-    private static void Execute(in Work work, ref Batch batch)
+    /// <summary>Runs found work: a stolen join job, or a scope task counted in the held counts.</summary>
+    private void Execute(in Work work)
     {
         if (work.Scope is not { } scope)
         {
-            batch.Flush(); // the job may run long: no count held meanwhile
+            FlushHeldCounts(); // the job may run long: no count held meanwhile
             ((JoinJob)work.Item!).RunStolen();
             return;
         }
 
-        if (!ReferenceEquals(batch.Scope, scope))
-        {
-            batch.Flush();
-            batch.Scope = scope;
-        }
-
-        scope.RunTask((Action<ForkJoinScope>)work.Item!);
-        batch.Count = scope.CountFinishedInBatches(batch.Count + 1);
+        RunTaskHeld(scope, (Action<ForkJoinScope>)work.Item!);
     }
 
-    /// <summary>Takes the oldest item of some other thread's deque, scanning from a rotating start.</summary>
-    private bool TryStealFromOthers(out Work work)
+    /// <summary>
+    /// Patient thief: whether the lone item of the victim at <paramref name="index"/> is new since this thread's last
+    /// look (its push count moved); records the count either way.
+    /// </summary>
+    private bool IsFirstSighting(int workers, int index, long pushes)
+    {
+        long[] seen = _seenPushes; // plain: this worker's own
+        if (seen.Length != workers)
+        {
+            seen = _seenPushes = new long[workers]; // the registry changed: every lone item counts as new once more
+            Array.Fill(seen, -1L);
+        }
+
+        bool first = seen[index] != pushes;
+        seen[index] = pushes;
+        return first;
+    }
+
+    /// <summary>Owner, leaving its outermost context: gives back held counts, then moves leftovers to the injection queue.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LeaveScheduler()
+    {
+#if PRIMITIVES_FAULTS
+        if (!Fault.Is(FaultId.SchedulerLeavesHoldingCredit))
+        {
+            SwitchHeldScope(null);
+        }
+        else
+        {
+            _heldScope = null; // SEEDED FAULT: the counts held when leaving the scheduler are never given back: the scope never finishes
+            _heldCount = 0;
+        }
+#else
+        SwitchHeldScope(null); // outside the scheduler nothing guarantees a later flush
+#endif
+        if (!Deque.LooksEmpty)
+        {
+            InjectLeftovers();
+        }
+    }
+
+    /// <summary>
+    /// Takes the oldest item of some other thread's deque, scanning from a rotating start. A <paramref name="patient"/>
+    /// thief (an idle stealer) leaves a lone item it has not seen before: its owner, a <c>Fork.Join</c> whose left side is
+    /// short, is about to pop it back, and a steal would only cost both threads cache misses and the owner a wait. It
+    /// takes the item on a later scan if no push happened in between (the same item stayed: the left side is long).
+    /// </summary>
+    private bool TryStealFromOthers(out Work work, bool patient)
     {
         Worker[] workers = Volatile.Read(ref s_workers); // acquire: pairs with the release store in Register
         int start = _nextVictim++; // plain: this worker's own field, used by its thread only
         for (int i = 0; i < workers.Length; i++)
         {
-            Worker victim = workers[(int)((uint)(start + i) % (uint)workers.Length)];
-            if (victim != this && !victim.Deque.LooksEmpty && victim.Deque.TrySteal(out work))
+            int index = (int)((uint)(start + i) % (uint)workers.Length);
+            Worker victim = workers[index];
+            if (victim == this)
+            {
+                continue;
+            }
+
+            long size = victim.Deque.SizeAndPushes(out long pushes);
+            bool leave = patient && size == 1 && IsFirstSighting(workers.Length, index, pushes);
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.SchedulerStealerNeverTakesALoneItem))
+            {
+                leave = size == 1; // SEEDED FAULT: a lone item is never stolen, however long it waits: a task whose spawner blocks until it ran is never run
+            }
+#endif
+            if (size <= 0 || leave)
+            {
+                continue;
+            }
+
+            if (victim.Deque.TrySteal(out work))
             {
                 return true;
             }
@@ -325,22 +385,6 @@ internal sealed class Worker
         return false;
     }
 
-    /// <summary>Finished scope tasks of one scope that the running thread has not yet subtracted from its Pending.</summary>
-    private struct Batch
-    {
-        internal ForkJoinScope? Scope;
-        internal int Count;
-
-        internal void Flush()
-        {
-            if (Count != 0)
-            {
-                Scope!.CountFinished(Count);
-                Count = 0;
-            }
-        }
-    }
-
     /// <summary>The thread-pool work item that runs work until it finds none for a while.</summary>
     private sealed class Stealer : IThreadPoolWorkItem
     {
@@ -348,21 +392,20 @@ internal sealed class Worker
         {
             Worker self = Current;
             self.Enter(); // spawns by the tasks it runs go to this thread's deque
-            Batch batch = default;
             while (true)
             {
                 SpinWait spinner = default;
                 int idle = 0;
                 while (idle < IdleSpins)
                 {
-                    if (self.TryFind(out Work work))
+                    if (self.TryFind(out Work work, patient: true))
                     {
-                        Worker.Execute(work, ref batch);
+                        self.Execute(work);
                         idle = 0;
                     }
                     else
                     {
-                        batch.Flush(); // before spinning or retiring: nobody waits for a count this thread holds
+                        self.FlushHeldCounts(); // before spinning or retiring: nobody waits for a count this thread holds
                         idle++;
                         spinner.SpinOnce(sleep1Threshold: -1);
                     }
@@ -384,8 +427,8 @@ internal sealed class Worker
                 }
 
                 // Work arrived after the last scan, maybe from a submitter that saw every stealer slot taken.
-                Worker.Execute(late, ref batch);
-                batch.Flush();
+                self.Execute(late);
+                self.FlushHeldCounts();
                 if (!TryAcquireStealerSlot())
                 {
                     self.Exit(); // leftovers of the late item go to the injection queue, where the active stealers look

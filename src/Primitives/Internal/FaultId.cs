@@ -151,6 +151,18 @@ internal enum FaultId
     /// <summary>TrySteal reads the deque's array before top and bottom: after a growth, a thief may take an older item from the replaced array (taken twice).</summary>
     DequeStealReadsArrayFirst,
 
+    /// <summary>A spawn takes a count from the thread's held credit when it holds none: Pending under-counts, and the scope can finish while a task still runs.</summary>
+    SchedulerSpawnWithoutCredit,
+
+    /// <summary>A thread leaving the scheduler drops the counts it holds instead of subtracting them: the scope never finishes.</summary>
+    SchedulerLeavesHoldingCredit,
+
+    /// <summary>Every join of a thread reuses one job instead of one per depth: a nested join re-arms a job still on the deque (a side runs twice, another never).</summary>
+    JoinJobReusedAcrossDepths,
+
+    /// <summary>Thieves never take a lone item (a patient stealer leaves it forever instead of until its next scan): a task whose spawner blocks until it ran is never run.</summary>
+    SchedulerStealerNeverTakesALoneItem,
+
     // --- Iterators/ParallelSelect ---
 
     /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>

@@ -239,7 +239,7 @@ public class SchedulerTests
     public void Growing_copies_a_live_range_that_wraps_around_the_array()
     {
         var deque = new WorkStealingDeque(initialCapacity: 2, maxCapacity: 8);
-        JoinJob[] jobs = [.. Enumerable.Range(0, 4).Select(_ => new ActionJoinJob(Worker.Current, () => { }))];
+        JoinJob[] jobs = [.. Enumerable.Range(0, 4).Select(_ => new ActionJoinJob(Worker.Current))];
         Assert.True(deque.TryPush(new Work(jobs[0])) && deque.TryPush(new Work(jobs[1])));
         Assert.True(deque.TrySteal(out Work first));
         Assert.Same(jobs[0], first.Item);

@@ -1,0 +1,108 @@
+using Primitives.ForkJoin;
+
+namespace Primitives.Tests.ForkJoin;
+
+/// <summary>
+/// The per-thread state the scheduler reuses: join jobs kept per depth (re-armed for every join), and the scope counts a
+/// thread holds (spawns take them instead of a CAS; they are given back before any wait and when the thread leaves).
+/// </summary>
+public class ReuseAndCreditTests
+{
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void A_join_after_a_failed_join_at_the_same_depth_does_not_see_the_old_exception()
+    {
+        Assert.Throws<AggregateException>(() => Fork.Join(() => { }, () => throw new InvalidOperationException("right")));
+        Fork.Join(() => { }, () => { }); // the reused job starts without the previous join's error
+        Assert.Throws<AggregateException>(() => Fork.Join(() => 1, new Func<int>(() => throw new InvalidOperationException("right"))));
+        Assert.Equal((1, 2), Fork.Join(() => 1, () => 2));
+    }
+
+    [Fact]
+    public void Joins_of_different_result_types_at_one_depth_return_their_own_results()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal((i, $"{i}"), Fork.Join(() => i, () => $"{i}"));
+            int seen = -1;
+            Fork.Join(() => { }, () => seen = i);
+            Assert.Equal(i, seen);
+            Assert.Equal((i, (long)i), Fork.Join(() => i, () => (long)i));
+        }
+    }
+
+    [Fact]
+    public void Nested_joins_each_run_their_own_sides_once()
+    {
+        int[] runs = new int[64];
+        void Tree(int from, int count)
+        {
+            if (count == 1)
+            {
+                Interlocked.Increment(ref runs[from]);
+                return;
+            }
+
+            Fork.Join(() => Tree(from, count / 2), () => Tree(from + (count / 2), count / 2));
+        }
+
+        for (int round = 1; round <= 20; round++)
+        {
+            Tree(0, runs.Length);
+            Assert.All(runs, r => Assert.Equal(round, r));
+        }
+    }
+
+    [Fact]
+    public void Spawns_beyond_one_chunk_of_credit_all_run_and_Run_returns_holding_no_counts()
+    {
+        const int Tasks = 5_000; // many chunks of reserved counts, from the body and from tasks
+        int ran = 0;
+        ForkJoinScope.Run(scope =>
+        {
+            for (int i = 0; i < Tasks; i++)
+            {
+                scope.Spawn(s =>
+                {
+                    Interlocked.Increment(ref ran);
+                    s.Spawn(_ => Interlocked.Increment(ref ran));
+                });
+            }
+        });
+        Assert.Equal(2 * Tasks, Volatile.Read(ref ran));
+        Assert.True(Worker.Current.HoldsNoCounts, "Run returned holding counts of its scope");
+    }
+
+    [Fact]
+    public async Task A_task_run_inline_by_an_outermost_join_is_counted_when_the_join_returns()
+    {
+        ForkJoinScope scope = ForkJoinScope.Open();
+        int ran = 0;
+        Fork.Join(() => scope.Spawn(_ => Interlocked.Increment(ref ran)), () => { }); // above the join's job: popped and run inline, unless stolen
+        Assert.True(Worker.Current.HoldsNoCounts, "the thread left the scheduler holding counts");
+        await scope.JoinAsync().WaitAsync(HangGuard); // TimeoutException: the counts of the inline task were never given back
+        Assert.Equal(1, Volatile.Read(ref ran));
+    }
+
+    [Fact]
+    public void A_spawn_into_a_finished_scope_throws_even_from_a_thread_that_held_its_counts()
+    {
+        ForkJoinScope? finished = null;
+        ForkJoinScope.Run(scope => finished = scope);
+        Assert.Throws<InvalidOperationException>(() => finished!.Spawn(_ => { }));
+        ForkJoinScope.Run(_ => Assert.Throws<InvalidOperationException>(() => finished!.Spawn(_ => { })));
+    }
+
+    [Fact]
+    public void A_task_that_replaces_the_synchronization_context_does_not_leave_it_on_the_joining_thread()
+    {
+        SynchronizationContext? before = SynchronizationContext.Current;
+        var replaced = new SynchronizationContext();
+        for (int i = 0; i < 50; i++)
+        {
+            ForkJoinScope.Run(scope => scope.Spawn(_ => SynchronizationContext.SetSynchronizationContext(replaced)));
+            Assert.Same(before, SynchronizationContext.Current);
+        }
+    }
+}
