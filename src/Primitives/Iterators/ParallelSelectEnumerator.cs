@@ -16,7 +16,7 @@ namespace Primitives.Iterators;
 /// Caller-runs (ordered mode: the consumer computes where it would wait, directly or into its own ring) and cheap
 /// selectors (workers retire): docs/parallel-select.md, "Caller-runs: who computes what".
 /// </remarks>
-internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>
+internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>, IBatchEnumerator<TResult>
     where TSelector : struct, IItemSelector<T, TResult>
 {
     private readonly IEnumerable<T> _sourceEnumerable;
@@ -45,6 +45,18 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
     /// <inheritdoc/>
     public bool MoveNext() => TryTakeFromBatch() || MoveNextSlow();
+
+    /// <inheritdoc/>
+    public int ReadBatch(Span<TResult> destination)
+    {
+        if (destination.IsEmpty || !MoveNext())
+        {
+            return 0;
+        }
+
+        destination[0] = Current;
+        return 1 + TakeFromBatch(destination[1..]);
+    }
 
     private bool MoveNextSlow()
     {

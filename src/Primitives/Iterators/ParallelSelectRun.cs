@@ -276,6 +276,31 @@ internal abstract class ParallelSelectRun<TResult>
     }
 
     /// <summary>
+    /// Copies up to <paramref name="destination"/>'s length results from what is left of the consumer's batch, and
+    /// moves past them, as that many <see cref="TryTakeFromBatch"/> calls would. Consumer. Returns how many (0 when the
+    /// batch is used up).
+    /// </summary>
+    protected int TakeFromBatch(Span<TResult> destination)
+    {
+        int count = Math.Min(destination.Length, _batchCount - _batchIndex);
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorChainedBatchPastEnd))
+        {
+            count = Math.Min(destination.Length, _batch.Length - _batchIndex); // SEEDED FAULT: hands over stale slots past the batch's results
+        }
+#endif
+        if (count <= 0)
+        {
+            return 0;
+        }
+
+        _batch.AsSpan(_batchIndex, count).CopyTo(destination);
+        _batchIndex += count;
+        Current = destination[count - 1];
+        return count;
+    }
+
+    /// <summary>
     /// Refills the batch from the current chunk's ring, or finds where to wait. Consumer. Returns the ring to wait
     /// on (current chunk not finished, ring empty), or null with <paramref name="chunkToWaitFor"/> &gt;= 0 when the
     /// next chunk's owner must be awaited, or null with -1 when a result was taken.
