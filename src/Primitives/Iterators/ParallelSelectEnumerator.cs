@@ -19,6 +19,9 @@ namespace Primitives.Iterators;
 internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>, IBatchEnumerator<TResult>
     where TSelector : struct, IItemSelector<T, TResult>
 {
+    /// <summary>The most results of its direct chunk the consumer computes at once when it computes alone for a cheap selector.</summary>
+    private const int CheapBatchSize = 512;
+
     private readonly IEnumerable<T> _sourceEnumerable;
     private readonly TSelector _selector;
     private ChunkSource<T>? _source; // set before the workers start; read-only afterwards
@@ -273,9 +276,11 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             return false; // computed to its end, and only the failed-chunk mark is left
         }
 
-        // Compute the next batch.
+        // Compute the next batch: of a worker's batch size; larger once the workers retired for a cheap selector, which
+        // spares the consumer a return to the slow path every few results (still at most the chunk: the memory bound).
         WorkerToken.ThrowIfCancellationRequested();
-        int count = Math.Min(WorkerBatchSize, _ownItems.Count - _ownNext);
+        int count = Math.Min(ComputesAloneForACheapSelector ? CheapBatchSize : WorkerBatchSize, _ownItems.Count - _ownNext);
+        EnsureOwnCapacity(count);
         ReadOnlySpan<T> items = _ownItems.AsSpan(_ownNext, count);
         Exception? failure = null;
         int done = 0;

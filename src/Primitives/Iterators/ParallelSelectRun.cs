@@ -42,6 +42,9 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>Workers still running (not exited, not retired).</summary>
     private int _activeWorkers;
 
+    /// <summary>Set (to 1) by the first worker that retires: the selector is cheap (see "Cheap selectors").</summary>
+    private int _workerRetired;
+
     /// <summary>
     /// Set (to 1, with Interlocked) once no further chunk will be claimed: a worker exited for any reason but retiring (the
     /// source is exhausted, the run stopped, or it failed), or the consumer stopped claiming. The registry is closed
@@ -574,7 +577,11 @@ internal abstract class ParallelSelectRun<TResult>
     protected void OnWorkerExit(int worker, bool retiring = false)
     {
         _rings[worker].Complete(); // release: the consumer's WaitToRead sees it after the worker's last result
-        if (!retiring)
+        if (retiring)
+        {
+            Volatile.Write(ref _workerRetired, 1); // pairs with the consumer's Volatile.Read in SelectorIsCheap; before the decrement below
+        }
+        else
         {
             Interlocked.Exchange(ref _noMoreChunks, 1); // full fence before the decrement; pairs with the reads below and in OnConsumerStopsClaiming
         }
@@ -611,6 +618,12 @@ internal abstract class ParallelSelectRun<TResult>
 
     /// <summary>Whether some worker is still running (not exited, not retired). A snapshot; once false, it stays false.</summary>
     protected bool HasActiveWorkers => Volatile.Read(ref _activeWorkers) != 0; // pairs with the Interlocked.Decrement in OnWorkerExit
+
+    /// <summary>
+    /// Whether a worker retired because the selector is cheap, and none is running any more: the consumer computes
+    /// alone, and may compute its direct chunk in larger batches. Consumer.
+    /// </summary>
+    protected bool ComputesAloneForACheapSelector => Volatile.Read(ref _workerRetired) != 0 && !HasActiveWorkers; // pairs with the Volatile.Write in OnWorkerExit
 
     /// <summary>
     /// First half of shutdown: marks the run finished and, when <paramref name="stop"/>, stops the workers.
