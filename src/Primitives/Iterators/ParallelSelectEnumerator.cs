@@ -222,14 +222,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         {
             InitializeConsumerSelector();
             ReadOnlySpan<T> span = items;
-            for (; done < span.Length; done++)
+            while (done < span.Length)
             {
-                if (done % WorkerBatchSize == 0 && IsAbandoned(chunk))
+                if (IsAbandoned(chunk))
                 {
-                    return OwnClaim.Stashed; // a lower chunk stopped the run, or it is shutting down: this one is not needed
+                    return OwnClaim.Stashed; // a lower chunk stopped the run, or it is shutting down: this one is not needed (checked once a batch)
                 }
 
-                _own[done] = _consumerSelector.Select(span[done]);
+                SelectInto(ref _consumerSelector, span[..Math.Min(span.Length, done + WorkerBatchSize)], _own, ref done);
             }
         }
         catch (Exception ex) when (!IsOwnCancellation(ex))
@@ -287,10 +287,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         try
         {
             InitializeConsumerSelector();
-            for (; done < items.Length; done++)
-            {
-                _own[done] = _consumerSelector.Select(items[done]);
-            }
+            SelectInto(ref _consumerSelector, items, _own, ref done);
         }
         catch (Exception ex) when (!IsOwnCancellation(ex))
         {
@@ -398,36 +395,24 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                         selector.InitializeForWorker();
                     }
 
-                    for (int i = 0; i < items.Length; i++)
+                    for (int next = 0; next < items.Length;)
                     {
-                        if (pending == 0)
+                        if (IsAbandoned(chunk))
                         {
-                            if (IsAbandoned(chunk))
-                            {
-                                return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
-                            }
-
-                            cost.Start();
+                            return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
                         }
 
-                        int slot = pending;
-#if PRIMITIVES_FAULTS
-                        if (Fault.Is(FaultId.IteratorCountFailingSlot))
-                        {
-                            pending++; // SEEDED FAULT: a throwing selector still counts its slot, and a stale result goes out
-                        }
-#endif
-                        results[slot] = selector.Select(items[i]);
-                        pending = slot + 1; // counted only once the selector returned: a throw leaves it out
+                        cost.Start();
+                        int batch = Math.Min(results.Length, items.Length - next); // pending is 0: only the chunk's last batch can be short
+                        SelectInto(ref selector, items.Slice(next, batch), results, ref pending); // a throw leaves the failing item out of pending
+                        retire |= cost.Stop(pending);
+                        next += batch;
                         if (pending == results.Length)
                         {
-                            retire |= cost.Stop(pending);
                             Flush(ring, results, token);
                             pending = 0;
                         }
                     }
-
-                    retire |= cost.Stop(pending);
                 }
                 catch (Exception ex) when (!IsOwnCancellation(ex))
                 {
@@ -459,6 +444,30 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         finally
         {
             OnWorkerExit(worker, retiring);
+        }
+    }
+
+    /// <summary>
+    /// Runs the selector on <paramref name="items"/> from index <paramref name="done"/> on, into the same indices of
+    /// <paramref name="results"/>, and counts each result in <paramref name="done"/> once the selector returned: when the
+    /// selector throws, <paramref name="done"/> is the index of the failing item. Worker, or the consumer. No exception
+    /// handler here, and not inlined into the caller's: a counter live into a handler is kept on the stack and reloaded
+    /// every item (a store-to-load forwarding on the loop's critical path), which a cheap selector would pay for.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SelectInto(ref TSelector selector, ReadOnlySpan<T> items, Span<TResult> results, ref int done)
+    {
+        results = results[..items.Length];
+        for (int i = done; i < items.Length; i++)
+        {
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.IteratorCountFailingSlot))
+            {
+                done = i + 1; // SEEDED FAULT: a throwing selector still counts its slot, and a stale result goes out
+            }
+#endif
+            results[i] = selector.Select(items[i]);
+            done = i + 1; // counted only once the selector returned: a throw leaves it out
         }
     }
 
