@@ -79,6 +79,13 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Workers_do_not_retire_with_rings_smaller_than_a_chunk() =>
         _coyote.Run(() => RetiringBody(SequenceSource, chunkSize: 2, bufferSize: 1), Scale, MaxSteps);
 
+    // In the middle of a chunk whose worker retires meanwhile, the consumer may claim a later chunk: it must fit in
+    // its ring (no worker running does not mean that every claim is the chunk it needs).
+    [Fact]
+    [SeededFault(FaultId.IteratorStashIntoFullRing)]
+    public void Stashing_into_a_full_ring_after_the_workers_retired_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorStashIntoFullRing, () => RetiringBody(ArraySource), "out of order", 4 * Scale, MaxSteps); // a narrow window: more iterations
+
     [Fact]
     [SeededFault(FaultId.IteratorRetiringWorkerClosesRegistry)]
     public void A_retiring_worker_closing_the_registry_is_found() =>

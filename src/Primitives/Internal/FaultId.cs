@@ -194,5 +194,8 @@ internal enum FaultId
 
     /// <summary>Chains: a stage hands the next stage slots of its batch past the results it holds: stale results come out (order).</summary>
     IteratorChainedBatchPastEnd,
+
+    /// <summary>Cheap selectors: in the middle of a chunk whose worker just retired, the consumer stashes a later chunk into its full ring: results are lost (order).</summary>
+    IteratorStashIntoFullRing,
 }
 #endif

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Primitives.Registry;
 
 namespace Primitives.Iterators;
@@ -109,18 +110,38 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
     {
         while (read < buffer.Length)
         {
-            if (read % StopCheckInterval == 0 && IsStopped(cancellationToken))
+            if (IsStopped(cancellationToken))
             {
                 return false;
             }
 
-            if (!_enumerator.MoveNext())
+            if (!ReadRun(_enumerator, buffer[..Math.Min(buffer.Length, read + StopCheckInterval)], ref read))
             {
-                break;
+                break; // the source ended
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads items into <paramref name="buffer"/> from <paramref name="read"/> until it is full; false when the source
+    /// ended first. Each item is counted only once it was read (a throwing <c>Current</c> does not count a slot). Not
+    /// inlined, and with few values live across the user's calls: inside <see cref="TryClaim"/>'s exception handler's
+    /// region, or short of registers, the loop's counter would live on the stack and be reloaded every item.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ReadRun(IEnumerator<T> enumerator, Span<T> buffer, ref int read)
+    {
+        for (int i = read; i < buffer.Length; i++)
+        {
+            if (!enumerator.MoveNext())
+            {
+                return false;
             }
 
-            buffer[read] = _enumerator.Current; // counted only after: a throwing Current must not count a slot
-            read++;
+            buffer[i] = enumerator.Current;
+            read = i + 1;
         }
 
         return true;

@@ -178,9 +178,18 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
 
         // A later chunk must fit whole in the consumer's ring: it cannot wait for room there, it is the ring's reader.
-        // (With no worker running, none spawned or all exited or retired, every claim is the chunk it needs: every chunk
-        // below it was claimed, and published, by a worker before it left.)
-        if (HasActiveWorkers && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
+        // (Awaiting the owner of the chunk it needs with no worker running, none spawned or all exited or retired, the
+        // claim is that chunk: every chunk below it was claimed, and published, by a worker before it left. In the
+        // middle of a chunk, whose worker may have retired since the consumer found its ring empty, the claim is a
+        // later chunk, which must fit.)
+        bool needsRoom = HasActiveWorkers || !awaitingOwner;
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorStashIntoFullRing))
+        {
+            needsRoom = HasActiveWorkers; // SEEDED FAULT: once the workers retired, a later chunk is written into a full ring and its results are lost
+        }
+#endif
+        if (needsRoom && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
         {
             return OwnClaim.None;
         }
@@ -229,7 +238,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                     return OwnClaim.Stashed; // a lower chunk stopped the run, or it is shutting down: this one is not needed (checked once a batch)
                 }
 
-                SelectInto(ref _consumerSelector, span[..Math.Min(span.Length, done + WorkerBatchSize)], _own, ref done);
+                SelectInto(_consumerSelector, span[..Math.Min(span.Length, done + WorkerBatchSize)], _own, ref done);
             }
         }
         catch (Exception ex) when (!IsOwnCancellation(ex))
@@ -287,7 +296,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         try
         {
             InitializeConsumerSelector();
-            SelectInto(ref _consumerSelector, items, _own, ref done);
+            SelectInto(_consumerSelector, items, _own, ref done);
         }
         catch (Exception ex) when (!IsOwnCancellation(ex))
         {
@@ -404,7 +413,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
                         cost.Start();
                         int batch = Math.Min(results.Length, items.Length - next); // pending is 0: only the chunk's last batch can be short
-                        SelectInto(ref selector, items.Slice(next, batch), results, ref pending); // a throw leaves the failing item out of pending
+                        SelectInto(selector, items.Slice(next, batch), results, ref pending); // a throw leaves the failing item out of pending
                         retire |= cost.Stop(pending);
                         next += batch;
                         if (pending == results.Length)
@@ -452,10 +461,12 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// <paramref name="results"/>, and counts each result in <paramref name="done"/> once the selector returned: when the
     /// selector throws, <paramref name="done"/> is the index of the failing item. Worker, or the consumer. No exception
     /// handler here, and not inlined into the caller's: a counter live into a handler is kept on the stack and reloaded
-    /// every item (a store-to-load forwarding on the loop's critical path), which a cheap selector would pay for.
+    /// every item (a store-to-load forwarding on the loop's critical path), which a cheap selector would pay for. The
+    /// selector comes by value (its methods are read-only once initialized): a copy that no store can alias lets the
+    /// JIT test a devirtualized delegate once, outside the loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void SelectInto(ref TSelector selector, ReadOnlySpan<T> items, Span<TResult> results, ref int done)
+    private static void SelectInto(TSelector selector, ReadOnlySpan<T> items, Span<TResult> results, ref int done)
     {
         results = results[..items.Length];
         for (int i = done; i < items.Length; i++)
