@@ -79,10 +79,34 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Workers_do_not_retire_with_rings_smaller_than_a_chunk() =>
         _coyote.Run(() => RetiringBody(SequenceSource, chunkSize: 2, bufferSize: 1), Scale, MaxSteps);
 
+    // In the middle of a chunk whose worker retires meanwhile, the consumer may claim a later chunk: it must fit in
+    // its ring (no worker running does not mean that every claim is the chunk it needs).
+    [Fact]
+    [SeededFault(FaultId.IteratorStashIntoFullRing)]
+    public void Stashing_into_a_full_ring_after_the_workers_retired_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorStashIntoFullRing, () => RetiringBody(ArraySource), "out of order", 4 * Scale, MaxSteps); // a narrow window: more iterations
+
     [Fact]
     [SeededFault(FaultId.IteratorRetiringWorkerClosesRegistry)]
     public void A_retiring_worker_closing_the_registry_is_found() =>
         _coyote.ExpectFault(FaultId.IteratorRetiringWorkerClosesRegistry, () => RetiringBody(ArraySource), "lost", Scale, MaxSteps);
+
+    // Chains (a stage whose source is another ParallelSelect reads that stage's results a batch at a time).
+    // Invariant: the second stage sees the first stage's results, each once, in order, and passes a first-stage failure
+    // on after exactly the results before it. Chunks of three read from batches of at most two (rings of two), so a
+    // read spans batches and ends inside one.
+    [Fact]
+    public void Order_is_preserved_through_a_chain() =>
+        _coyote.Run(() => ChainBody(failing: false), Scale, MaxSteps);
+
+    [Fact]
+    public void A_first_stage_failure_reaches_the_chain_after_the_results_before_it() =>
+        _coyote.Run(() => ChainBody(failing: true), Scale, MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.IteratorChainedBatchPastEnd)]
+    public void Handing_over_slots_past_a_batch_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorChainedBatchPastEnd, () => ChainBody(failing: false), "chain: results out of order", Scale, MaxSteps);
 
     // Invariant (fail-fast): the selector throws on items 3 and 4 (chunks of two: chunk 1's second item and
     // chunk 2's first). The consumer receives exactly f(0), f(1), f(2), then item 3's exception (the lowest wins
@@ -219,6 +243,28 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         int taken = Drain(results, probe, count + 1, "retiring workers: results out of order", out Exception? error);
         Specification.Assert(error is null, $"retiring workers: results out of order or lost: the iteration threw after {taken} results: {error}");
         Specification.Assert(taken == count, $"retiring workers: results out of order or lost: the iteration ended after {taken} of {count}");
+    }
+
+    private static void ChainBody(bool failing)
+    {
+        const int count = 7;
+        const int failingItem = 4;
+        var first = new SelectorProbe(int.MaxValue, failing ? new[] { failingItem } : Array.Empty<int>());
+        var second = new SelectorProbe();
+        IEnumerable<int> chain = ArraySource(count)
+            .ParallelSelect(x => first.Select(x) - SelectorProbe.Offset, Options(chunkSize: 1, bufferSize: 2))
+            .ParallelSelect(second.Select, Options(chunkSize: 3, bufferSize: 2));
+        using IEnumerator<int> results = chain.GetEnumerator();
+        int taken = Drain(results, second, count, "chain: results out of order", out Exception? error);
+        if (failing)
+        {
+            Specification.Assert(taken == failingItem && ReferenceEquals(error, first.FailureOf(failingItem)),
+                $"chain: {taken} results, then {error?.Message ?? "no exception"}; expected {failingItem}, then the first stage's exception for item {failingItem}");
+        }
+        else
+        {
+            Specification.Assert(taken == count && error is null, $"chain: results out of order or lost: {taken} of {count}, error {error}");
+        }
     }
 
     private static void FailFastBody()

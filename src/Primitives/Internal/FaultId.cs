@@ -203,5 +203,11 @@ internal enum FaultId
 
     /// <summary>Cheap selectors: the last worker to retire closes the registry although the consumer still claims chunks: the walk ends early (lost results).</summary>
     IteratorRetiringWorkerClosesRegistry,
+
+    /// <summary>Chains: a stage hands the next stage slots of its batch past the results it holds: stale results come out (order).</summary>
+    IteratorChainedBatchPastEnd,
+
+    /// <summary>Cheap selectors: in the middle of a chunk whose worker just retired, the consumer stashes a later chunk into its full ring: results are lost (order).</summary>
+    IteratorStashIntoFullRing,
 }
 #endif

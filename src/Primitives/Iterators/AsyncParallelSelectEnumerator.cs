@@ -10,14 +10,16 @@ namespace Primitives.Iterators;
 /// The asynchronous enumerator of <c>ParallelSelectAsync</c>: a <see cref="ParallelSelectRun{TResult}"/> whose
 /// workers are async loops and whose consumer awaits instead of blocking. Design: docs/parallel-select.md ("Async").
 /// </summary>
-internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelectRun<TResult>, IAsyncEnumerator<TResult>
+internal sealed class AsyncParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IAsyncEnumerator<TResult>
+    where TSelector : struct, IAsyncItemSelector<T, TResult>
 {
     private readonly object _sourceSequence; // IEnumerable<T> or IAsyncEnumerable<T>
-    private readonly Func<T, CancellationToken, ValueTask<TResult>> _selector;
+    private readonly TSelector _selector;
+    private TSelector[] _workerSelectors = []; // one copy per worker loop, element w owned by worker w; filled before the workers are spawned
     private readonly CancellationToken _enumeratorToken;
     private AsyncChunkSource<T>? _source; // set before the workers start; read-only afterwards
 
-    internal AsyncParallelSelectEnumerator(object source, Func<T, CancellationToken, ValueTask<TResult>> selector, ParallelSelectOptions options, CancellationToken enumeratorToken)
+    internal AsyncParallelSelectEnumerator(object source, TSelector selector, ParallelSelectOptions options, CancellationToken enumeratorToken)
         : base(options)
     {
         _sourceSequence = source;
@@ -94,6 +96,8 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
         long count = _sourceSequence is IEnumerable<T> sequence ? ChunkSizing.TryGetCount(sequence) : -1;
         int chunkSize = Initialize(count, callerRuns: false, _enumeratorToken);
         _source = AsyncChunkSource<T>.Create(_sourceSequence, count, chunkSize, Registry, ordered: !Options.Unordered, WorkerToken);
+        _workerSelectors = new TSelector[Options.MaxDegreeOfParallelism]; // plain: no worker exists yet; the spawns publish it
+        Array.Fill(_workerSelectors, _selector);
         if (StartWorkers(_source.KnownChunkCount, (scope, worker) => scope.SpawnAsync(_ => RunWorkerAsync(worker))))
         {
             return true;
@@ -111,6 +115,7 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
         CancellationToken token = WorkerToken;
         var scratch = new StrongBox<T[]?>();
         TResult[]? results = null;
+        bool initialized = false;
         try
         {
             while (true)
@@ -128,11 +133,12 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                         results = new TResult[Math.Max(chunk.Count, WorkerBatchSize)];
                     }
 
-                    if (!await RunUnorderedChunkAsync(worker, ring, results, chunk, token).ConfigureAwait(false))
+                    if (!await RunUnorderedChunkAsync(worker, ring, results, chunk, !initialized, token).ConfigureAwait(false))
                     {
                         return;
                     }
 
+                    initialized = true; // tried: a throwing initializer fails that chunk, and the worker exits
                     continue;
                 }
 
@@ -142,6 +148,12 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                 int pending = 0;
                 try
                 {
+                    if (!initialized)
+                    {
+                        initialized = true;
+                        _workerSelectors[worker].InitializeForWorker(); // the user's localInit: a failure fails this chunk at its first item
+                    }
+
                     for (int i = 0; i < chunk.Count; i++)
                     {
                         if (pending == 0 && IsAbandoned(chunk.Number))
@@ -149,7 +161,7 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                             return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
                         }
 
-                        TResult result = await _selector(chunk.Items![chunk.Offset + i], token).ConfigureAwait(false);
+                        TResult result = await _workerSelectors[worker].SelectAsync(chunk.Items![chunk.Offset + i], token).ConfigureAwait(false);
                         results[pending++] = result; // counted only once the selector returned
                         if (pending == results.Length)
                         {
@@ -187,12 +199,17 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
     }
 
     /// <summary>Unordered mode: compute the chunk, then claim its place in the output. False: the worker exits.</summary>
-    private async ValueTask<bool> RunUnorderedChunkAsync(int worker, SpscRingBuffer<TResult> ring, TResult[] results, AsyncChunk<T> chunk, CancellationToken token)
+    private async ValueTask<bool> RunUnorderedChunkAsync(int worker, SpscRingBuffer<TResult> ring, TResult[] results, AsyncChunk<T> chunk, bool initialize, CancellationToken token)
     {
         Exception? failure = chunk.SourceError;
         int done = 0;
         try
         {
+            if (initialize)
+            {
+                _workerSelectors[worker].InitializeForWorker(); // the user's localInit: a failure fails this chunk at its first item
+            }
+
             for (; done < chunk.Count; done++)
             {
                 if (Registry.IsStopped)
@@ -200,7 +217,7 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult> : ParallelSelect
                     return false;
                 }
 
-                results[done] = await _selector(chunk.Items![chunk.Offset + done], token).ConfigureAwait(false);
+                results[done] = await _workerSelectors[worker].SelectAsync(chunk.Items![chunk.Offset + done], token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (!IsOwnCancellation(ex))

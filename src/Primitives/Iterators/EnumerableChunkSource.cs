@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Primitives.Registry;
 
 namespace Primitives.Iterators;
@@ -10,6 +11,7 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
 {
     private readonly object _lock = new();
     private readonly IEnumerator<T> _enumerator; // guarded by _lock while workers run; disposed by the consumer after they are joined
+    private readonly IBatchEnumerator<T>? _batches; // _enumerator, when it is a ParallelSelect's (a chain): read a batch at a time; guarded by _lock
     private readonly int _fixedChunkSize;
 
     // Guarded by _lock: plain accesses, only the worker holding the lock reads or writes them.
@@ -23,6 +25,7 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
         : base(registry, ordered)
     {
         _enumerator = enumerator;
+        _batches = enumerator as IBatchEnumerator<T>;
         _fixedChunkSize = chunkSize;
     }
 
@@ -58,21 +61,13 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
             int read = 0;
             try
             {
-                while (read < size)
+                bool complete = _batches is not null
+                    ? ReadBatches(_batches, buffer.AsSpan(0, size), ref read, cancellationToken)
+                    : ReadItems(buffer.AsSpan(0, size), ref read, cancellationToken);
+                if (!complete)
                 {
-                    if (read % StopCheckInterval == 0 && IsStopped(cancellationToken))
-                    {
-                        _ended = true; // the run stopped: this chunk would be numbered above the stop; read no more
-                        return false;
-                    }
-
-                    if (!_enumerator.MoveNext())
-                    {
-                        break;
-                    }
-
-                    T item = _enumerator.Current; // read before counting: a throwing Current must not count a slot
-                    buffer[read++] = item;
+                    _ended = true; // the run stopped: this chunk would be numbered above the stop; read no more
+                    return false;
                 }
 
                 _ended = read < size;
@@ -104,6 +99,77 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
         {
             Monitor.Exit(_lock);
         }
+    }
+
+    /// <summary>
+    /// Reads items one at a time into <paramref name="buffer"/> from <paramref name="read"/> until it is full or the
+    /// source ends. Under the lock. False when the run stopped (checked every <see cref="ChunkSource{T}.StopCheckInterval"/>
+    /// items). A source exception leaves <paramref name="read"/> at the items read before it.
+    /// </summary>
+    private bool ReadItems(Span<T> buffer, ref int read, CancellationToken cancellationToken)
+    {
+        while (read < buffer.Length)
+        {
+            if (IsStopped(cancellationToken))
+            {
+                return false;
+            }
+
+            if (!ReadRun(_enumerator, buffer[..Math.Min(buffer.Length, read + StopCheckInterval)], ref read))
+            {
+                break; // the source ended
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads items into <paramref name="buffer"/> from <paramref name="read"/> until it is full; false when the source
+    /// ended first. Each item is counted only once it was read (a throwing <c>Current</c> does not count a slot). Not
+    /// inlined, and with few values live across the user's calls: inside <see cref="TryClaim"/>'s exception handler's
+    /// region, or short of registers, the loop's counter would live on the stack and be reloaded every item.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ReadRun(IEnumerator<T> enumerator, Span<T> buffer, ref int read)
+    {
+        for (int i = read; i < buffer.Length; i++)
+        {
+            if (!enumerator.MoveNext())
+            {
+                return false;
+            }
+
+            buffer[i] = enumerator.Current;
+            read = i + 1;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="ReadItems"/> for a chain: the first stage's results are copied a batch at a time. The stop is checked
+    /// before each batch; each call runs at most one of the first stage's moves, as one <c>MoveNext</c> would.
+    /// </summary>
+    private bool ReadBatches(IBatchEnumerator<T> batches, Span<T> buffer, ref int read, CancellationToken cancellationToken)
+    {
+        while (read < buffer.Length)
+        {
+            if (IsStopped(cancellationToken))
+            {
+                return false;
+            }
+
+            int copied = batches.ReadBatch(buffer[read..]);
+            if (copied == 0)
+            {
+                break;
+            }
+
+            read += copied; // counted only once the call returned: a throw copies nothing
+        }
+
+        return true;
     }
 
     /// <summary>Disposes the user's enumerator. Consumer thread, once, after every worker has been joined.</summary>

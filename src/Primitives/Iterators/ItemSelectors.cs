@@ -36,3 +36,40 @@ internal struct LocalStateSelector<T, TLocal, TResult>(Func<TLocal> localInit, F
 
     public readonly TResult Select(T item) => _selector(item, _local);
 }
+
+/// <summary>
+/// How an async worker turns an item into a result: the asynchronous <see cref="IItemSelector{T, TResult}"/>. Each
+/// worker loop owns one copy (an element of the run's array of per-worker selectors).
+/// </summary>
+internal interface IAsyncItemSelector<T, TResult>
+{
+    /// <summary>Prepares this copy for one worker (runs the user's per-worker initializer, if any). Worker, before its first item.</summary>
+    void InitializeForWorker();
+
+    /// <summary>Runs the user's selector on one item. Worker.</summary>
+    ValueTask<TResult> SelectAsync(T item, CancellationToken cancellationToken);
+}
+
+/// <summary>An asynchronous selector without per-worker state.</summary>
+internal struct PlainAsyncSelector<T, TResult>(Func<T, CancellationToken, ValueTask<TResult>> selector) : IAsyncItemSelector<T, TResult>
+{
+    private readonly Func<T, CancellationToken, ValueTask<TResult>> _selector = selector;
+
+    public readonly void InitializeForWorker()
+    {
+    }
+
+    public readonly ValueTask<TResult> SelectAsync(T item, CancellationToken cancellationToken) => _selector(item, cancellationToken);
+}
+
+/// <summary>An asynchronous selector with per-worker state created by a user initializer.</summary>
+internal struct LocalStateAsyncSelector<T, TLocal, TResult>(Func<TLocal> localInit, Func<T, TLocal, CancellationToken, ValueTask<TResult>> selector) : IAsyncItemSelector<T, TResult>
+{
+    private readonly Func<TLocal> _localInit = localInit;
+    private readonly Func<T, TLocal, CancellationToken, ValueTask<TResult>> _selector = selector;
+    private TLocal _local = default!; // plain: each worker loop owns its own copy of this struct
+
+    public void InitializeForWorker() => _local = _localInit();
+
+    public readonly ValueTask<TResult> SelectAsync(T item, CancellationToken cancellationToken) => _selector(item, _local, cancellationToken);
+}

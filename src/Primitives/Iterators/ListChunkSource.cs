@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using Primitives.Registry;
 
 namespace Primitives.Iterators;
@@ -10,6 +11,7 @@ namespace Primitives.Iterators;
 internal sealed class ListChunkSource<T> : ChunkSource<T>
 {
     private readonly T[]? _array;
+    private readonly List<T>? _plainList; // exactly a List<T> (no subclass re-implementing IList<T>): its indexer is no user code
     private readonly IList<T>? _list;
     private readonly IReadOnlyList<T>? _readOnlyList;
     private readonly int _count;
@@ -23,6 +25,7 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
         : base(registry, ordered)
     {
         _array = list as T[];
+        _plainList = list.GetType() == typeof(List<T>) ? (List<T>)list : null;
         _list = _array is null ? list as IList<T> : null;
         _readOnlyList = _array is null && _list is null ? (IReadOnlyList<T>)list : null;
         _count = count;
@@ -67,10 +70,17 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
             return true;
         }
 
-        // A list that is not an array is copied into the worker's scratch buffer; its indexer is user code.
+        // A list that is not an array is copied into the worker's scratch buffer: a List<T> at once (no user code);
+        // another list through its indexer, which is user code.
         T[] buffer = EnsureScratch(ref scratch, length);
         try
         {
+            if (_plainList is not null)
+            {
+                CollectionsMarshal.AsSpan(_plainList).Slice(start, length).CopyTo(buffer); // throws like the indexer if the list shrank meanwhile
+                count = length;
+            }
+
             for (; count < length; count++)
             {
                 if (count % StopCheckInterval == 0 && IsAbandoned(chunk, cancellationToken))

@@ -16,9 +16,12 @@ namespace Primitives.Iterators;
 /// Caller-runs (ordered mode: the consumer computes where it would wait, directly or into its own ring) and cheap
 /// selectors (workers retire): docs/parallel-select.md, "Caller-runs: who computes what".
 /// </remarks>
-internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>
+internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : ParallelSelectRun<TResult>, IEnumerator<TResult>, IBatchEnumerator<TResult>
     where TSelector : struct, IItemSelector<T, TResult>
 {
+    /// <summary>The most results of its direct chunk the consumer computes at once when it computes alone for a cheap selector.</summary>
+    private const int CheapBatchSize = 512;
+
     private readonly IEnumerable<T> _sourceEnumerable;
     private readonly TSelector _selector;
     private ChunkSource<T>? _source; // set before the workers start; read-only afterwards
@@ -45,6 +48,18 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
     /// <inheritdoc/>
     public bool MoveNext() => TryTakeFromBatch() || MoveNextSlow();
+
+    /// <inheritdoc/>
+    public int ReadBatch(Span<TResult> destination)
+    {
+        if (destination.IsEmpty || !MoveNext())
+        {
+            return 0;
+        }
+
+        destination[0] = Current;
+        return 1 + TakeFromBatch(destination[1..]);
+    }
 
     private bool MoveNextSlow()
     {
@@ -163,9 +178,18 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
 
         // A later chunk must fit whole in the consumer's ring: it cannot wait for room there, it is the ring's reader.
-        // (With no worker running, none spawned or all exited or retired, every claim is the chunk it needs: every chunk
-        // below it was claimed, and published, by a worker before it left.)
-        if (HasActiveWorkers && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
+        // (Awaiting the owner of the chunk it needs with no worker running, none spawned or all exited or retired, the
+        // claim is that chunk: every chunk below it was claimed, and published, by a worker before it left. In the
+        // middle of a chunk, whose worker may have retired since the consumer found its ring empty, the claim is a
+        // later chunk, which must fit.)
+        bool needsRoom = HasActiveWorkers || !awaitingOwner;
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorStashIntoFullRing))
+        {
+            needsRoom = HasActiveWorkers; // SEEDED FAULT: once the workers retired, a later chunk is written into a full ring and its results are lost
+        }
+#endif
+        if (needsRoom && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
         {
             return OwnClaim.None;
         }
@@ -207,14 +231,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         {
             InitializeConsumerSelector();
             ReadOnlySpan<T> span = items;
-            for (; done < span.Length; done++)
+            while (done < span.Length)
             {
-                if (done % WorkerBatchSize == 0 && IsAbandoned(chunk))
+                if (IsAbandoned(chunk))
                 {
-                    return OwnClaim.Stashed; // a lower chunk stopped the run, or it is shutting down: this one is not needed
+                    return OwnClaim.Stashed; // a lower chunk stopped the run, or it is shutting down: this one is not needed (checked once a batch)
                 }
 
-                _own[done] = _consumerSelector.Select(span[done]);
+                SelectInto(_consumerSelector, span[..Math.Min(span.Length, done + WorkerBatchSize)], _own, ref done);
             }
         }
         catch (Exception ex) when (!IsOwnCancellation(ex))
@@ -261,19 +285,18 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             return false; // computed to its end, and only the failed-chunk mark is left
         }
 
-        // Compute the next batch.
+        // Compute the next batch: of a worker's batch size; larger once the workers retired for a cheap selector, which
+        // spares the consumer a return to the slow path every few results (still at most the chunk: the memory bound).
         WorkerToken.ThrowIfCancellationRequested();
-        int count = Math.Min(WorkerBatchSize, _ownItems.Count - _ownNext);
+        int count = Math.Min(ComputesAloneForACheapSelector ? CheapBatchSize : WorkerBatchSize, _ownItems.Count - _ownNext);
+        EnsureOwnCapacity(count);
         ReadOnlySpan<T> items = _ownItems.AsSpan(_ownNext, count);
         Exception? failure = null;
         int done = 0;
         try
         {
             InitializeConsumerSelector();
-            for (; done < items.Length; done++)
-            {
-                _own[done] = _consumerSelector.Select(items[done]);
-            }
+            SelectInto(_consumerSelector, items, _own, ref done);
         }
         catch (Exception ex) when (!IsOwnCancellation(ex))
         {
@@ -381,36 +404,24 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                         selector.InitializeForWorker();
                     }
 
-                    for (int i = 0; i < items.Length; i++)
+                    for (int next = 0; next < items.Length;)
                     {
-                        if (pending == 0)
+                        if (IsAbandoned(chunk))
                         {
-                            if (IsAbandoned(chunk))
-                            {
-                                return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
-                            }
-
-                            cost.Start();
+                            return; // a lower chunk stopped the run: this one is not needed (checked once a batch)
                         }
 
-                        int slot = pending;
-#if PRIMITIVES_FAULTS
-                        if (Fault.Is(FaultId.IteratorCountFailingSlot))
-                        {
-                            pending++; // SEEDED FAULT: a throwing selector still counts its slot, and a stale result goes out
-                        }
-#endif
-                        results[slot] = selector.Select(items[i]);
-                        pending = slot + 1; // counted only once the selector returned: a throw leaves it out
+                        cost.Start();
+                        int batch = Math.Min(results.Length, items.Length - next); // pending is 0: only the chunk's last batch can be short
+                        SelectInto(selector, items.Slice(next, batch), results, ref pending); // a throw leaves the failing item out of pending
+                        retire |= cost.Stop(pending);
+                        next += batch;
                         if (pending == results.Length)
                         {
-                            retire |= cost.Stop(pending);
                             Flush(ring, results, token);
                             pending = 0;
                         }
                     }
-
-                    retire |= cost.Stop(pending);
                 }
                 catch (Exception ex) when (!IsOwnCancellation(ex))
                 {
@@ -442,6 +453,32 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         finally
         {
             OnWorkerExit(worker, retiring);
+        }
+    }
+
+    /// <summary>
+    /// Runs the selector on <paramref name="items"/> from index <paramref name="done"/> on, into the same indices of
+    /// <paramref name="results"/>, and counts each result in <paramref name="done"/> once the selector returned: when the
+    /// selector throws, <paramref name="done"/> is the index of the failing item. Worker, or the consumer. No exception
+    /// handler here, and not inlined into the caller's: a counter live into a handler is kept on the stack and reloaded
+    /// every item (a store-to-load forwarding on the loop's critical path), which a cheap selector would pay for. The
+    /// selector comes by value (its methods are read-only once initialized): a copy that no store can alias lets the
+    /// JIT test a devirtualized delegate once, outside the loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SelectInto(TSelector selector, ReadOnlySpan<T> items, Span<TResult> results, ref int done)
+    {
+        results = results[..items.Length];
+        for (int i = done; i < items.Length; i++)
+        {
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.IteratorCountFailingSlot))
+            {
+                done = i + 1; // SEEDED FAULT: a throwing selector still counts its slot, and a stale result goes out
+            }
+#endif
+            results[i] = selector.Select(items[i]);
+            done = i + 1; // counted only once the selector returned: a throw leaves it out
         }
     }
 

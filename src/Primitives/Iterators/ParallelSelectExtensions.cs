@@ -109,7 +109,8 @@ public static class ParallelSelectExtensions
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(selector);
-        return new AsyncParallelSelectEnumerable<T, TResult>(source, selector, options ?? ParallelSelectOptions.Default);
+        return new AsyncParallelSelectEnumerable<T, TResult, PlainAsyncSelector<T, TResult>>(
+            source, new PlainAsyncSelector<T, TResult>(selector), options ?? ParallelSelectOptions.Default);
     }
 
     /// <summary>
@@ -128,6 +129,56 @@ public static class ParallelSelectExtensions
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(selector);
-        return new AsyncParallelSelectEnumerable<T, TResult>(source, selector, options ?? ParallelSelectOptions.Default);
+        return new AsyncParallelSelectEnumerable<T, TResult, PlainAsyncSelector<T, TResult>>(
+            source, new PlainAsyncSelector<T, TResult>(selector), options ?? ParallelSelectOptions.Default);
+    }
+
+    /// <summary>
+    /// Projects each element of a sequence in parallel with an asynchronous selector and per-worker state (like
+    /// <c>Parallel.For</c>'s local init), and yields the results lazily in input order.
+    /// </summary>
+    /// <typeparam name="T">The type of the source's elements.</typeparam>
+    /// <typeparam name="TLocal">The type of each worker's state, for example a connection or a scratch buffer.</typeparam>
+    /// <typeparam name="TResult">The type of the results.</typeparam>
+    /// <param name="source">The sequence to project. Arrays and lists are split by index without a lock.</param>
+    /// <param name="localInit">Creates one worker's state; called once per worker, before its first item. A worker
+    /// runs one selector call at a time, so its state is never used by two calls at once.</param>
+    /// <param name="selector">The projection; receives the item, the calling worker's state and a token that is
+    /// cancelled when the iteration stops.</param>
+    /// <param name="options">See <see cref="ParallelSelect{T, TResult}(IEnumerable{T}, Func{T, TResult}, ParallelSelectOptions?)"/>.</param>
+    /// <returns>A lazy asynchronous sequence of the results, in input order (unless unordered).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/>, <paramref name="localInit"/> or
+    /// <paramref name="selector"/> is null.</exception>
+    public static IAsyncEnumerable<TResult> ParallelSelectAsync<T, TLocal, TResult>(this IEnumerable<T> source, Func<TLocal> localInit, Func<T, TLocal, CancellationToken, ValueTask<TResult>> selector, ParallelSelectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(localInit);
+        ArgumentNullException.ThrowIfNull(selector);
+        return new AsyncParallelSelectEnumerable<T, TResult, LocalStateAsyncSelector<T, TLocal, TResult>>(
+            source, new LocalStateAsyncSelector<T, TLocal, TResult>(localInit, selector), options ?? ParallelSelectOptions.Default);
+    }
+
+    /// <summary>
+    /// Projects each element of an asynchronous sequence in parallel with an asynchronous selector and per-worker
+    /// state, and yields the results lazily in input order. One worker at a time reads the source.
+    /// </summary>
+    /// <typeparam name="T">The type of the source's elements.</typeparam>
+    /// <typeparam name="TLocal">The type of each worker's state.</typeparam>
+    /// <typeparam name="TResult">The type of the results.</typeparam>
+    /// <param name="source">The asynchronous sequence to project.</param>
+    /// <param name="localInit">Creates one worker's state; called once per worker, before its first item.</param>
+    /// <param name="selector">The projection; receives the item, the calling worker's state and a token that is
+    /// cancelled when the iteration stops.</param>
+    /// <param name="options">See <see cref="ParallelSelect{T, TResult}(IEnumerable{T}, Func{T, TResult}, ParallelSelectOptions?)"/>.</param>
+    /// <returns>A lazy asynchronous sequence of the results, in input order (unless unordered).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/>, <paramref name="localInit"/> or
+    /// <paramref name="selector"/> is null.</exception>
+    public static IAsyncEnumerable<TResult> ParallelSelectAsync<T, TLocal, TResult>(this IAsyncEnumerable<T> source, Func<TLocal> localInit, Func<T, TLocal, CancellationToken, ValueTask<TResult>> selector, ParallelSelectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(localInit);
+        ArgumentNullException.ThrowIfNull(selector);
+        return new AsyncParallelSelectEnumerable<T, TResult, LocalStateAsyncSelector<T, TLocal, TResult>>(
+            source, new LocalStateAsyncSelector<T, TLocal, TResult>(localInit, selector), options ?? ParallelSelectOptions.Default);
     }
 }

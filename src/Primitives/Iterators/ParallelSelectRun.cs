@@ -42,6 +42,9 @@ internal abstract class ParallelSelectRun<TResult>
     /// <summary>Workers still running (not exited, not retired).</summary>
     private int _activeWorkers;
 
+    /// <summary>Set (to 1) by the first worker that retires: the selector is cheap (see "Cheap selectors").</summary>
+    private int _workerRetired;
+
     /// <summary>
     /// Set (to 1, with Interlocked) once no further chunk will be claimed: a worker exited for any reason but retiring (the
     /// source is exhausted, the run stopped, or it failed), or the consumer stopped claiming. The registry is closed
@@ -273,6 +276,31 @@ internal abstract class ParallelSelectRun<TResult>
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Copies up to <paramref name="destination"/>'s length results from what is left of the consumer's batch, and
+    /// moves past them, as that many <see cref="TryTakeFromBatch"/> calls would. Consumer. Returns how many (0 when the
+    /// batch is used up).
+    /// </summary>
+    protected int TakeFromBatch(Span<TResult> destination)
+    {
+        int count = Math.Min(destination.Length, _batchCount - _batchIndex);
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorChainedBatchPastEnd))
+        {
+            count = Math.Min(destination.Length, _batch.Length - _batchIndex); // SEEDED FAULT: hands over stale slots past the batch's results
+        }
+#endif
+        if (count <= 0)
+        {
+            return 0;
+        }
+
+        _batch.AsSpan(_batchIndex, count).CopyTo(destination);
+        _batchIndex += count;
+        Current = destination[count - 1];
+        return count;
     }
 
     /// <summary>
@@ -549,7 +577,11 @@ internal abstract class ParallelSelectRun<TResult>
     protected void OnWorkerExit(int worker, bool retiring = false)
     {
         _rings[worker].Complete(); // release: the consumer's WaitToRead sees it after the worker's last result
-        if (!retiring)
+        if (retiring)
+        {
+            Volatile.Write(ref _workerRetired, 1); // pairs with the consumer's Volatile.Read in SelectorIsCheap; before the decrement below
+        }
+        else
         {
             Interlocked.Exchange(ref _noMoreChunks, 1); // full fence before the decrement; pairs with the reads below and in OnConsumerStopsClaiming
         }
@@ -586,6 +618,12 @@ internal abstract class ParallelSelectRun<TResult>
 
     /// <summary>Whether some worker is still running (not exited, not retired). A snapshot; once false, it stays false.</summary>
     protected bool HasActiveWorkers => Volatile.Read(ref _activeWorkers) != 0; // pairs with the Interlocked.Decrement in OnWorkerExit
+
+    /// <summary>
+    /// Whether a worker retired because the selector is cheap, and none is running any more: the consumer computes
+    /// alone, and may compute its direct chunk in larger batches. Consumer.
+    /// </summary>
+    protected bool ComputesAloneForACheapSelector => Volatile.Read(ref _workerRetired) != 0 && !HasActiveWorkers; // pairs with the Volatile.Write in OnWorkerExit
 
     /// <summary>
     /// First half of shutdown: marks the run finished and, when <paramref name="stop"/>, stops the workers.

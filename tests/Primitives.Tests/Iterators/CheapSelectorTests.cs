@@ -98,16 +98,21 @@ public class CheapSelectorTests
         Assert.InRange(Volatile.Read(ref onWorkers), 0, (degree - 1) * chunkSize); // pairs with the Interlocked.Increment above
     }
 
+    // Chunks of 1000 (and growing ones): the enumerating thread, computing alone, computes its chunk in batches of
+    // up to 512, and the failure falls inside one.
     [Theory]
-    [InlineData("array")]
-    [InlineData("sequence")]
-    public void A_selector_failure_after_the_workers_retired_yields_the_prefix_then_the_exception(string shape)
+    [InlineData("array", 64)]
+    [InlineData("sequence", 64)]
+    [InlineData("array", 1000)]
+    [InlineData("list", 1000)]
+    [InlineData("sequence", 0)]
+    public void A_selector_failure_after_the_workers_retired_yields_the_prefix_then_the_exception(string shape, int chunkSize)
     {
         const int failing = 12_345;
         var received = new List<int>();
         var thrown = Assert.Throws<SelectorFailedException>(() =>
         {
-            foreach (int x in Source(shape, 20_000).ParallelSelect(x => x == failing ? throw new SelectorFailedException(x) : x, Retiring(2, 64)))
+            foreach (int x in Source(shape, 20_000).ParallelSelect(x => x == failing ? throw new SelectorFailedException(x) : x, Retiring(2, chunkSize)))
             {
                 received.Add(x);
             }
@@ -117,15 +122,17 @@ public class CheapSelectorTests
         Assert.Equal(Enumerable.Range(0, failing), received);
     }
 
-    [Fact]
-    public void A_source_failure_after_the_workers_retired_is_thrown_at_its_position()
+    [Theory]
+    [InlineData(32)]
+    [InlineData(0)]
+    public void A_source_failure_after_the_workers_retired_is_thrown_at_its_position(int chunkSize)
     {
         const int throwAt = 7_777;
         var source = new ProbeSequence(20_000, throwAt);
         var received = new List<int>();
         var thrown = Assert.Throws<SourceFailedException>(() =>
         {
-            foreach (int x in source.ParallelSelect(x => x, Retiring(3, 32)))
+            foreach (int x in source.ParallelSelect(x => x, Retiring(3, chunkSize)))
             {
                 received.Add(x);
             }

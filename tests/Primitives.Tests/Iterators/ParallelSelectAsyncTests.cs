@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Primitives.Iterators;
 
 namespace Primitives.Tests.Iterators;
@@ -164,11 +165,77 @@ public class ParallelSelectAsyncTests
         Assert.Equal(Enumerable.Range(0, 10_000), results);
     }
 
+    // Per-worker state: at most one state per worker (MaxDegreeOfParallelism in all), and a state is never used by two
+    // selector calls at once, across awaits, for sync and async sources, ordered and unordered.
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Per_worker_state_is_created_once_per_worker_and_never_shared(bool asyncSource, bool unordered)
+    {
+        const int degree = 3;
+        int inits = 0;
+        int overlaps = 0;
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = degree, BufferSize = 16, Unordered = unordered };
+        Func<StrongBox<int>> localInit = () =>
+        {
+            Interlocked.Increment(ref inits);
+            return new StrongBox<int>();
+        };
+        async ValueTask<long> Selector(int x, StrongBox<int> local, CancellationToken ct)
+        {
+            if (Interlocked.Increment(ref local.Value) != 1)
+            {
+                Interlocked.Increment(ref overlaps);
+            }
+
+            if (x % 5 == 0)
+            {
+                await Task.Yield();
+            }
+
+            Interlocked.Decrement(ref local.Value);
+            return x * 2L;
+        }
+
+        IAsyncEnumerable<long> query = asyncSource
+            ? AsyncRange(10_000).ParallelSelectAsync(localInit, Selector, options)
+            : Enumerable.Range(0, 10_000).ParallelSelectAsync(localInit, Selector, options);
+        List<long> results = await ToListAsync(query);
+        if (unordered)
+        {
+            results.Sort();
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(x => x * 2L), results);
+        Assert.InRange(Volatile.Read(ref inits), 1, degree);
+        Assert.Equal(0, Volatile.Read(ref overlaps));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_failing_localInit_ends_the_iteration_with_its_exception(bool unordered)
+    {
+        var failure = new InvalidOperationException("localInit");
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 2, BufferSize = 4, ChunkSize = 3, Unordered = unordered };
+        IAsyncEnumerable<int> query = Enumerable.Range(0, 1_000).ParallelSelectAsync<int, object, int>(
+            () => throw failure, (x, _, _) => ValueTask.FromResult(x), options);
+
+        Exception thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => ToListAsync(query));
+        Assert.Same(failure, thrown);
+    }
+
     [Fact]
     public void Bad_arguments_are_rejected()
     {
         Assert.Throws<ArgumentNullException>(() => ((IEnumerable<int>)null!).ParallelSelectAsync((x, _) => ValueTask.FromResult(x)));
         Assert.Throws<ArgumentNullException>(() => ((IAsyncEnumerable<int>)null!).ParallelSelectAsync((x, _) => ValueTask.FromResult(x)));
         Assert.Throws<ArgumentNullException>(() => AsyncRange(1).ParallelSelectAsync((Func<int, CancellationToken, ValueTask<int>>)null!));
+        Assert.Throws<ArgumentNullException>(() => ((IEnumerable<int>)null!).ParallelSelectAsync(() => 0, (x, _, _) => ValueTask.FromResult(x)));
+        Assert.Throws<ArgumentNullException>(() => ((IAsyncEnumerable<int>)null!).ParallelSelectAsync(() => 0, (x, _, _) => ValueTask.FromResult(x)));
+        Assert.Throws<ArgumentNullException>(() => AsyncRange(1).ParallelSelectAsync((Func<int>)null!, (x, _, _) => ValueTask.FromResult(x)));
+        Assert.Throws<ArgumentNullException>(() => Enumerable.Range(0, 1).ParallelSelectAsync(() => 0, (Func<int, int, CancellationToken, ValueTask<int>>)null!));
     }
 }

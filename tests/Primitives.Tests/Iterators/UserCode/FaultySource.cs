@@ -163,6 +163,9 @@ internal sealed partial class FaultySource
 
     internal int SelectWithLocal(int item, object local) => local is null ? throw new InvalidOperationException("no local state") : Select(item);
 
+    internal ValueTask<int> SelectWithLocalAsync(int item, object local, CancellationToken token) =>
+        local is null ? throw new InvalidOperationException("no local state") : SelectAsync(item, token);
+
     internal object LocalInit()
     {
         Enter("localInit");

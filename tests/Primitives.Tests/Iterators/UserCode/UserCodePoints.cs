@@ -33,7 +33,7 @@ public enum Point
     /// <summary>The selector on item <c>at</c>, over an array.</summary>
     SelectorOverArray,
 
-    /// <summary>The per-worker-state overload's localInit, call <c>at</c> (sync only), over an array.</summary>
+    /// <summary>The per-worker-state overload's localInit, call <c>at</c>, over an array.</summary>
     LocalInit,
 
     /// <summary>IAsyncEnumerable source: GetAsyncEnumerator.</summary>

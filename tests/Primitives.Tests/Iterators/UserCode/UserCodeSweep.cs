@@ -76,9 +76,9 @@ internal static class UserCodeSweep
         foreach (Point point in Enum.GetValues<Point>())
         {
             bool asyncOnly = point is Point.AsyncGetEnumerator or Point.AsyncMoveNext or Point.AsyncCurrent or Point.AsyncDispose or Point.SelectorTokenCallback;
-            if (async ? point == Point.LocalInit : asyncOnly)
+            if (!async && asyncOnly)
             {
-                continue; // localInit exists only for the sync overload; async sources and selector tokens only for the async one
+                continue; // async sources and selector tokens exist only for the async overloads
             }
 
             FaultAction[] actions = point switch
@@ -247,14 +247,9 @@ internal static class UserCodeSweep
 
     private static Task<Outcome> StartAsync(FaultySource fixture, Point point, ParallelSelectOptions options)
     {
-        IAsyncEnumerable<int> query = FaultySource.SourceOf(point) switch
-        {
-            SourceKind.Sequence => fixture.Sequence.ParallelSelectAsync(fixture.SelectAsync, options),
-            SourceKind.List => fixture.List.ParallelSelectAsync(fixture.SelectAsync, options),
-            SourceKind.ReadOnlyList => fixture.ReadOnlyList.ParallelSelectAsync(fixture.SelectAsync, options),
-            SourceKind.Array => fixture.Array.ParallelSelectAsync(fixture.SelectAsync, options),
-            _ => fixture.AsyncSequence.ParallelSelectAsync(fixture.SelectAsync, options),
-        };
+        IAsyncEnumerable<int> query = point == Point.LocalInit
+            ? fixture.Array.ParallelSelectAsync(fixture.LocalInit, fixture.SelectWithLocalAsync, options)
+            : AsyncQuery(fixture, point, options);
         return Task.Run(async () =>
         {
             var results = new List<int>();
@@ -273,6 +268,15 @@ internal static class UserCodeSweep
             }
         });
     }
+
+    private static IAsyncEnumerable<int> AsyncQuery(FaultySource fixture, Point point, ParallelSelectOptions options) => FaultySource.SourceOf(point) switch
+    {
+        SourceKind.Sequence => fixture.Sequence.ParallelSelectAsync(fixture.SelectAsync, options),
+        SourceKind.List => fixture.List.ParallelSelectAsync(fixture.SelectAsync, options),
+        SourceKind.ReadOnlyList => fixture.ReadOnlyList.ParallelSelectAsync(fixture.SelectAsync, options),
+        SourceKind.Array => fixture.Array.ParallelSelectAsync(fixture.SelectAsync, options),
+        _ => fixture.AsyncSequence.ParallelSelectAsync(fixture.SelectAsync, options),
+    };
 
     private static void CancelQuietly(CancellationTokenSource source)
     {
