@@ -6,7 +6,7 @@ namespace Primitives.CoyoteTests.ForkJoin;
 
 /// <summary>
 /// Systematic tests of the shared work-stealing scheduler under <c>Fork.Join</c> and shared <c>ForkJoinScope</c>s
-/// (<c>Open()</c>, <c>Run</c>): scope tasks pushed on the running thread's deque, injected from outside, stolen by
+/// (<c>Open()</c>, <c>Run</c>): scope tasks pushed on the running thread's task queue or deque, injected from outside, stolen by
 /// stealers, run by helping joiners, and joins and scopes nested in each other. Stealers are launched with Task.Run
 /// (see <see cref="LaunchWithTasks"/>); each body starts with <see cref="Worker.ResetForSystematicTest"/>, two stealers
 /// and four idle scans before a stealer retires or a joiner parks.
@@ -22,7 +22,7 @@ public sealed class SchedulerTests(ITestOutputHelper output)
     private readonly CoyoteHarness _coyote = new(output);
 
     // Invariant: a shared scope's Join returns only after every task ran exactly once: tasks spawned from outside
-    // (injected), from inside a task (the running thread's deque), and from the left side of a Fork.Join inside a task
+    // (injected), from inside a task (the running thread's task queue), and from the left side of a Fork.Join inside a task
     // (pushed above the join's own job); and it never hangs.
     [Fact]
     public void Shared_scope_join_runs_every_task_once_and_returns_after_all() =>
@@ -43,11 +43,6 @@ public sealed class SchedulerTests(ITestOutputHelper output)
     public void A_join_that_takes_a_scope_task_for_its_own_job_is_found() =>
         _coyote.ExpectFault(FaultId.JoinTakesForeignWorkAsItsOwn, SharedCompletionBody, "Deadlock", maxSteps: MaxSteps);
 
-    [Fact]
-    [SeededFault(FaultId.SchedulerSpawnWithoutCredit)]
-    public void A_spawn_counted_from_credit_not_held_is_found() =>
-        _coyote.ExpectFault(FaultId.SchedulerSpawnWithoutCredit, SharedCompletionBody, "returned early", maxSteps: MaxSteps);
-
     // Invariant: a Run body's spawns and its tasks' spawns, counted from credit their threads reserve in chunks, keep
     // the scope open until every task ran exactly once, and the credit left over is given back (Run returns).
     [Fact]
@@ -59,8 +54,8 @@ public sealed class SchedulerTests(ITestOutputHelper output)
     public void A_body_spawn_counted_from_credit_not_held_is_found() =>
         _coyote.ExpectFault(FaultId.SchedulerSpawnWithoutCredit, CreditBody, "returned early", maxSteps: MaxSteps);
 
-    // Invariant: a scope task that an outermost Fork.Join runs inline (its left side spawned it above the join's job) is
-    // counted when the thread leaves the scheduler, so a later Join of its scope returns.
+    // Invariant: a scope task that a Fork.Join runs inline (its left side, nested in an outermost join, spawned it above
+    // the join's job) is counted when the thread leaves the scheduler, so a later Join of its scope returns.
     [Fact]
     public void A_task_run_by_an_outermost_join_is_counted_when_the_thread_leaves() =>
         _coyote.Run(LeaveBody, maxSteps: MaxSteps);
@@ -70,16 +65,21 @@ public sealed class SchedulerTests(ITestOutputHelper output)
     public void Leaving_the_scheduler_holding_counts_is_found() =>
         _coyote.ExpectFault(FaultId.SchedulerLeavesHoldingCredit, LeaveBody, "Deadlock", maxSteps: MaxSteps);
 
-    // Invariant: a lone task on the deque of a thread that blocks until it ran (a Run body waiting on it) is stolen: an
-    // idle stealer leaves a lone item only until its next scan.
+    // Invariant: a lone task in the queue of a thread that blocks until it ran (a Run body waiting on it) is stolen.
     [Fact]
     public void A_lone_task_whose_spawner_blocks_is_stolen() =>
         _coyote.Run(LoneTaskBody, maxSteps: MaxSteps);
 
+    // Invariant: the lone job of a join whose left side blocks until the right side ran is stolen: an idle stealer
+    // leaves a lone item on a deque only until its next scan.
+    [Fact]
+    public void A_lone_join_job_whose_owner_blocks_is_stolen() =>
+        _coyote.Run(LoneJobBody, maxSteps: MaxSteps);
+
     [Fact]
     [SeededFault(FaultId.SchedulerStealerNeverTakesALoneItem)]
     public void Thieves_that_never_take_a_lone_item_are_found() =>
-        _coyote.ExpectFault(FaultId.SchedulerStealerNeverTakesALoneItem, LoneTaskBody, "Deadlock", maxSteps: MaxSteps);
+        _coyote.ExpectFault(FaultId.SchedulerStealerNeverTakesALoneItem, LoneJobBody, "Deadlock", maxSteps: MaxSteps);
 
     // Invariant: a task submitted from outside while the only stealer retires is never stranded: the submitter
     // launches a stealer, or the retiring one finds it in its last scan. The async join runs nothing itself, so a
@@ -144,7 +144,7 @@ public sealed class SchedulerTests(ITestOutputHelper output)
 
         scope.Spawn(s =>
         {
-            SpawnChecked(s, _ => Ran(1)); // onto the running thread's deque
+            SpawnChecked(s, _ => Ran(1)); // into the running thread's task queue (depth 1)
             Fork.Join(() => SpawnChecked(s, _ => Ran(2)), () => { }); // above the join's own job
             Ran(0);
         });
@@ -205,10 +205,25 @@ public sealed class SchedulerTests(ITestOutputHelper output)
             {
                 Interlocked.Increment(ref ran);
                 done.Release();
-            }); // the only item on this thread's deque
+            }); // the only item in this thread's queue
             done.Wait(); // blocks outside the scheduler: only a stealer can run the task
         });
         CoyoteAssert.True(Volatile.Read(ref ran) == 1, $"the task ran {Volatile.Read(ref ran)} times");
+    }
+
+    private static void LoneJobBody()
+    {
+        Worker.ResetForSystematicTest(1, IdleSpins);
+        int ran = 0;
+        using var done = new SemaphoreSlim(0);
+        Fork.Join(
+            () => done.Wait(), // blocks outside the scheduler: only a stealer can run the right side
+            () =>
+            {
+                Interlocked.Increment(ref ran);
+                done.Release();
+            });
+        CoyoteAssert.True(Volatile.Read(ref ran) == 1, $"the right side ran {Volatile.Read(ref ran)} times");
     }
 
     private static void LeaveBody()
@@ -216,7 +231,9 @@ public sealed class SchedulerTests(ITestOutputHelper output)
         Worker.ResetForSystematicTest(Stealers, IdleSpins);
         ForkJoinScope scope = ForkJoinScope.Open();
         int ran = 0;
-        Fork.Join(() => scope.Spawn(_ => Interlocked.Increment(ref ran)), () => { }); // the task sits above the join's job
+        Fork.Join(
+            () => Fork.Join(() => scope.Spawn(_ => Interlocked.Increment(ref ran)), () => { }), // depth 2: the task sits above the inner join's job
+            () => { });
         scope.Join();
         CoyoteAssert.True(Volatile.Read(ref ran) == 1, $"the scope returned before its task ran ({Volatile.Read(ref ran)})");
     }

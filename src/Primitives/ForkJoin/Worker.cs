@@ -6,12 +6,12 @@ namespace Primitives.ForkJoin;
 
 /// <summary>
 /// The work-stealing scheduler under <see cref="Fork.Join(Action, Action)"/> and shared <see cref="ForkJoinScope"/>s:
-/// one <see cref="Worker"/> per thread that has taken part, each with a Chase-Lev deque, a process-wide injection
-/// queue, and stealers borrowed from the thread pool.
+/// one <see cref="Worker"/> per thread that has taken part, each with a Chase-Lev deque and a batch-stolen queue of
+/// scope tasks, a process-wide injection queue, and stealers borrowed from the thread pool.
 /// </summary>
 /// <remarks>
 /// Design note: <c>docs/fork-join-scope.md</c> ("The scheduler": who is in the scheduler, who runs and who steals
-/// what, why no task and no wake-up is lost, completion counts, thread safety).
+/// what, "Batch steals of scope tasks", why no task and no wake-up is lost, completion counts, thread safety).
 /// </remarks>
 internal sealed partial class Worker
 {
@@ -57,8 +57,11 @@ internal sealed partial class Worker
     /// <summary>Stealers active now (a hint, for the debugger display).</summary>
     internal static int ActiveStealers => Volatile.Read(ref s_stealers); // acquire: a snapshot only
 
-    /// <summary>The deque of this thread's pending join jobs and scope tasks.</summary>
+    /// <summary>The deque of this thread's pending join jobs, and of the scope tasks it spawns deeper than depth 1.</summary>
     internal WorkStealingDeque Deque { get; } = new();
+
+    /// <summary>The queue of the scope tasks this thread spawns at depth 1, or took in a batch steal (see <see cref="StealHalfQueue"/>).</summary>
+    internal StealHalfQueue Tasks { get; } = new();
 
     /// <summary>The owner parks here when its stolen job is not done and there is nothing to help with.</summary>
     internal WaitGate Gate { get; } = new();
@@ -74,18 +77,21 @@ internal sealed partial class Worker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Exit()
     {
-        if (--_depth == 0 && (_heldScope is not null || !Deque.LooksEmpty)) // plain _depth, _heldScope: this thread's own; LooksEmpty: its own deque, exact for the owner
+        if (--_depth == 0 && (_heldScope is not null || !Deque.LooksEmpty || !Tasks.LooksEmpty)) // plain _depth, _heldScope: this thread's own; LooksEmpty: its own queues, exact for the owner
         {
             LeaveScheduler();
         }
     }
 
-    /// <summary>Any thread: submits a task of a shared scope (to this thread's deque when it is in the scheduler).</summary>
+    /// <summary>
+    /// Any thread: submits a task of a shared scope: when this thread is in the scheduler, to its task queue at depth 1
+    /// and to its deque deeper (a nested scope's joiner takes its own tasks newest first: see "Batch steals").
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Submit(in Work work)
     {
         Worker? worker = t_current;
-        if (worker is not null && worker._depth != 0 && worker.Deque.TryPush(work)) // plain _depth: this thread's own
+        if (worker is not null && worker._depth != 0 && (worker._depth == 1 ? worker.Tasks.TryPush(work) : worker.Deque.TryPush(work))) // plain _depth: this thread's own
         {
             WakeStealers(); // fences before its decisive load of s_stealers (see "No work missed")
             return;
@@ -110,7 +116,7 @@ internal sealed partial class Worker
 
         foreach (Worker worker in Volatile.Read(ref s_workers)) // acquire: pairs with the release store in Register
         {
-            if (!worker.Deque.LooksEmpty)
+            if (!worker.Deque.LooksEmpty || !worker.Tasks.LooksEmpty)
             {
                 return true;
             }
@@ -225,13 +231,16 @@ internal sealed partial class Worker
         FlushHeldCounts();
     }
 
-    /// <summary>Owner: its own newest item, else the oldest injected one, else the oldest of another deque.</summary>
+    /// <summary>
+    /// Owner: its deque's newest item, else its task queue's oldest, else the oldest injected one, else a batch of another
+    /// task queue or the oldest item of another deque.
+    /// </summary>
     /// <remarks>
     /// LooksEmpty first: for the owner it is never wrong when it says empty (only thieves move top, and a stale top
     /// makes the deque look fuller), and it spares a stealer that lives on injected work the pop's full fence.
     /// </remarks>
     private bool TryFind(out Work work, bool patient = false) =>
-        (!Deque.LooksEmpty && Deque.TryPop(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work, patient);
+        (!Deque.LooksEmpty && Deque.TryPop(out work)) || (!Tasks.LooksEmpty && Tasks.TryTake(out work)) || s_injected.TryDequeue(out work) || TryStealFromOthers(out work, patient);
 
     /// <summary>Runs found work: a stolen join job, or a scope task counted in the held counts.</summary>
     private void Execute(in Work work)
@@ -281,14 +290,15 @@ internal sealed partial class Worker
 #else
         SwitchHeldScope(null); // outside the scheduler nothing guarantees a later flush
 #endif
-        if (!Deque.LooksEmpty)
+        if (!Deque.LooksEmpty || !Tasks.LooksEmpty)
         {
             InjectLeftovers();
         }
     }
 
     /// <summary>
-    /// Takes the oldest item of some other thread's deque, scanning from a rotating start. A <paramref name="patient"/>
+    /// Takes about half of some other thread's task queue (into this thread's, which is empty: <see cref="TryFind"/> looked
+    /// there first), or the oldest item of its deque, scanning from a rotating start. A <paramref name="patient"/>
     /// thief (an idle stealer) leaves a lone item it has not seen before: its owner, a <c>Fork.Join</c> whose left side is
     /// short, is about to pop it back, and a steal would only cost both threads cache misses and the owner a wait. It
     /// takes the item on a later scan if no push happened in between (the same item stayed: the left side is long).
@@ -304,6 +314,11 @@ internal sealed partial class Worker
             if (victim == this)
             {
                 continue;
+            }
+
+            if (!victim.Tasks.LooksEmpty && victim.Tasks.TryStealHalf(Tasks, out work)) // LooksEmpty: a hint; the steal re-reads both indices
+            {
+                return true;
             }
 
             long size = victim.Deque.SizeAndPushes(out long pushes);
@@ -329,11 +344,11 @@ internal sealed partial class Worker
         return false;
     }
 
-    /// <summary>Owner, leaving its outermost context: moves what is left on its deque to the injection queue.</summary>
+    /// <summary>Owner, leaving its outermost context: moves what is left in its task queue and deque to the injection queue.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void InjectLeftovers()
     {
-        while (Deque.TryPop(out Work work))
+        while (Tasks.TryTake(out Work work) || Deque.TryPop(out work))
         {
             s_injected.Enqueue(work);
             WakeStealers();

@@ -122,7 +122,7 @@ internal enum FaultId
     /// <summary>A thread's interim batch subtraction (every CountBatchSize tasks) does not wake the joiner: when the batch ends with the scope's last task, the joiner parks forever.</summary>
     ScopeBatchCountWithoutWake,
 
-    // --- ForkJoin/Fork.Join and the scheduler (WorkStealingDeque, Worker, JoinJob) ---
+    // --- ForkJoin/Fork.Join and the scheduler (WorkStealingDeque, StealHalfQueue, Worker, JoinJob) ---
 
     /// <summary>TrySteal takes the job with a plain store of top instead of a CAS: a job can be taken twice (run twice).</summary>
     JoinStealWithoutCas,
@@ -160,8 +160,14 @@ internal enum FaultId
     /// <summary>Every join of a thread reuses one job instead of one per depth: a nested join re-arms a job still on the deque (a side runs twice, another never).</summary>
     JoinJobReusedAcrossDepths,
 
-    /// <summary>Thieves never take a lone item (a patient stealer leaves it forever instead of until its next scan): a task whose spawner blocks until it ran is never run.</summary>
+    /// <summary>Thieves never take a lone item from a deque (a patient stealer leaves it forever instead of until its next scan): a join whose left side blocks until its right side ran never returns.</summary>
     SchedulerStealerNeverTakesALoneItem,
+
+    /// <summary>A batch steal claims one slot past the tail of a scope-task queue: it takes an unpublished slot, and the item the owner pushes there next is never taken.</summary>
+    StealHalfClaimsPastTail,
+
+    /// <summary>The owner takes from its scope-task queue with a plain store of the head instead of a CAS: an item a thief's batch claims at the same time is taken twice.</summary>
+    StealHalfOwnerTakeWithoutCas,
 
     // --- Iterators/ParallelSelect ---
 
