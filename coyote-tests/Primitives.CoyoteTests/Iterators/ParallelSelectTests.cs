@@ -86,6 +86,27 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Stashing_into_a_full_ring_after_the_workers_retired_is_found() =>
         _coyote.ExpectFault(FaultId.IteratorStashIntoFullRing, () => RetiringBody(ArraySource), "out of order", 4 * Scale, MaxSteps); // a narrow window: more iterations
 
+    // Awaiting chunk n, the consumer misses its owner (a worker claimed n and is still reading the list) and stashes
+    // later chunks until its ring (one) is full; then n's worker publishes n, computes it and retires, the last to go.
+    // With no worker running, the consumer's next claim skips the room check only if n is still unpublished, so it must
+    // look for n's owner again: otherwise it claims a later chunk into its full ring, whose result is lost (order
+    // broken, or a wait on its own ring that never ends). The list's indexer passes over scheduling points on workers
+    // only, so that a worker's claim stays unpublished while the consumer stashes; the selector has none, so that the
+    // worker's path from publishing to retiring is short. Even so the window shows about once in 2,000 iterations, so the
+    // real tests below rarely meet it in their budget; the seeded-fault test runs up to 3,000.
+    [Fact]
+    public void Order_is_preserved_when_the_last_worker_retires_while_the_consumer_misses_its_chunk() =>
+        _coyote.Run(() => RetiringRaceBody(degree: 3), Scale, MaxSteps);
+
+    [Fact]
+    public void Order_is_preserved_when_the_only_worker_retires_while_the_consumer_misses_its_chunk() =>
+        _coyote.Run(() => RetiringRaceBody(degree: 2), Scale, MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.IteratorDirectClaimWithoutSecondLook)]
+    public void Claiming_past_a_chunk_published_since_the_miss_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorDirectClaimWithoutSecondLook, () => RetiringRaceBody(degree: 3), "out of order", 20 * Scale, MaxSteps); // a narrow window: the consumer's miss and its look at the workers are a few steps apart
+
     [Fact]
     [SeededFault(FaultId.IteratorRetiringWorkerClosesRegistry)]
     public void A_retiring_worker_closing_the_registry_is_found() =>
@@ -243,6 +264,48 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         int taken = Drain(results, probe, count + 1, "retiring workers: results out of order", out Exception? error);
         Specification.Assert(error is null, $"retiring workers: results out of order or lost: the iteration threw after {taken} results: {error}");
         Specification.Assert(taken == count, $"retiring workers: results out of order or lost: the iteration ended after {taken} of {count}");
+    }
+
+    private static void RetiringRaceBody(int degree)
+    {
+        int count = degree + 2;
+        ParallelSelectOptions options = new()
+        {
+            MaxDegreeOfParallelism = degree,
+            ChunkSize = 1,
+            BufferSize = 1,
+            CheapSelectorNanoseconds = double.PositiveInfinity, // every selector counts as cheap after one result
+            CostSampleItems = 1,
+            CostWarmUpItems = 0,
+        };
+        var list = new WorkerJitterList(count, Environment.CurrentManagedThreadId);
+        using IEnumerator<int> results = list.ParallelSelect(x => x + SelectorProbe.Offset, options).GetEnumerator();
+        int taken = Drain(results, new SelectorProbe(), count + 1, "retiring workers: results out of order", out Exception? error);
+        Specification.Assert(error is null, $"retiring workers: results out of order or lost: the iteration threw after {taken} results: {error}");
+        Specification.Assert(taken == count, $"retiring workers: results out of order or lost: the iteration ended after {taken} of {count}");
+    }
+
+    /// <summary>The list 0..count-1, whose indexer passes over up to eight scheduling points on any thread but the consumer's.</summary>
+    private sealed class WorkerJitterList(int count, int consumerThread) : IReadOnlyList<int>
+    {
+        public int Count => count;
+
+        public int this[int index]
+        {
+            get
+            {
+                if (Environment.CurrentManagedThreadId != consumerThread)
+                {
+                    Jitter.Steps(8); // a worker's claim stays unpublished for a while
+                }
+
+                return index;
+            }
+        }
+
+        public IEnumerator<int> GetEnumerator() => Enumerable.Range(0, count).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private static void ChainBody(bool failing)

@@ -215,5 +215,8 @@ internal enum FaultId
 
     /// <summary>Cheap selectors: in the middle of a chunk whose worker just retired, the consumer stashes a later chunk into its full ring: results are lost (order).</summary>
     IteratorStashIntoFullRing,
+
+    /// <summary>Cheap selectors: with no worker running, the consumer claims without looking again for the chunk it awaits (published since its miss): a later chunk goes into its full ring, results lost.</summary>
+    IteratorDirectClaimWithoutSecondLook,
 }
 #endif

@@ -179,16 +179,29 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
         // A later chunk must fit whole in the consumer's ring: it cannot wait for room there, it is the ring's reader.
         // (Awaiting the owner of the chunk it needs with no worker running, none spawned or all exited or retired, the
-        // claim is that chunk: every chunk below it was claimed, and published, by a worker before it left. In the
-        // middle of a chunk, whose worker may have retired since the consumer found its ring empty, the claim is a
-        // later chunk, which must fit.)
+        // claim is that chunk if it is still unpublished: every chunk a worker claimed was published before it left,
+        // and the consumer publishes its own claims at once. The consumer's miss in AwaitOwner does not say that: a
+        // worker may have published the chunk since, and retired; so it looks again, after finding no worker running.
+        // In the middle of a chunk, whose worker may have retired since the consumer found its ring empty, the claim
+        // is a later chunk, which must fit.)
         bool needsRoom = HasActiveWorkers || !awaitingOwner;
+        bool lookAgain = !needsRoom;
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.IteratorStashIntoFullRing))
         {
             needsRoom = HasActiveWorkers; // SEEDED FAULT: once the workers retired, a later chunk is written into a full ring and its results are lost
         }
+
+        if (Fault.Is(FaultId.IteratorDirectClaimWithoutSecondLook))
+        {
+            lookAgain = false; // SEEDED FAULT: a chunk published since the consumer's miss, by a worker that then retired, makes the claim a later chunk, written into a full ring
+        }
 #endif
+        if (lookAgain && Registry.TryGetOwner(CurrentChunk, out _)) // after HasActiveWorkers' acquire: sees every publish of a worker that left
+        {
+            return OwnClaim.None; // published since the miss: the caller waits for it, and finds it at once
+        }
+
         if (needsRoom && ConsumerRing.Capacity - ConsumerRing.Count < MaxChunkSize)
         {
             return OwnClaim.None;
