@@ -1,5 +1,5 @@
-using Primitives.Internal;
 using System.Runtime.CompilerServices;
+using Primitives.Internal;
 
 namespace Primitives.RingBuffers;
 
