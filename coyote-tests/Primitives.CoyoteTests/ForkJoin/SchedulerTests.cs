@@ -110,6 +110,41 @@ public sealed class SchedulerTests(ITestOutputHelper output)
     public void A_join_that_drops_an_older_joins_job_is_found() =>
         _coyote.ExpectFault(FaultId.JoinDropsAnOlderJoinsJob, ScopeInNestedJoinsBody, "Deadlock", maxSteps: MaxSteps);
 
+    // Invariant: the reset each body starts with also retires the worker every thread registered before it. A stealer
+    // that an iteration cut short leaves its pool thread's worker inside the scheduler with work in its deque; a later
+    // iteration's stealer on that thread must start from a fresh worker, or it runs the stale work (which may block on
+    // an earlier iteration's primitives) and the iteration hangs for a reason outside the code under test.
+    [Fact]
+    public void A_worker_left_by_an_earlier_iteration_is_not_reused()
+    {
+        Worker? stale = null;
+        Worker? fresh = null;
+        Worker? again = null;
+        using var cutShort = new SemaphoreSlim(0);
+        using var nextIteration = new SemaphoreSlim(0);
+        var poolThread = new Thread(() =>
+        {
+            stale = Worker.Current;
+            stale.Enter(); // cut short inside the scheduler ...
+            stale.Deque.TryPush(new Work(_ => { }, ForkJoinScope.Open())); // ... with work in its deque
+            cutShort.Release();
+            nextIteration.Wait();
+            fresh = Worker.Current; // the next iteration's stealer on the same thread
+            again = Worker.Current;
+        });
+        poolThread.Start();
+        cutShort.Wait();
+        Worker.ResetForSystematicTest(Stealers, IdleSpins); // the next iteration's body starts on another thread
+        nextIteration.Release();
+        poolThread.Join();
+
+        Assert.NotNull(stale);
+        Assert.False(stale.Deque.LooksEmpty);
+        Assert.NotSame(stale, fresh);
+        Assert.Same(fresh, again);
+        Assert.True(fresh!.Deque.LooksEmpty);
+    }
+
     private static void ScopeInNestedJoinsBody()
     {
         Worker.ResetForSystematicTest(Stealers, IdleSpins);

@@ -50,7 +50,7 @@ internal sealed partial class Worker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool TryTakeSpawnCount(ForkJoinScope scope)
     {
-        Worker? worker = t_current;
+        Worker? worker = CurrentOrNull;
         if (worker is null || !ReferenceEquals(worker._heldScope, scope) || worker._depth == 0) // plain: this thread's own fields
         {
             return false;

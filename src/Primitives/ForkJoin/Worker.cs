@@ -23,6 +23,9 @@ internal sealed partial class Worker
     private static int s_maxStealers = Math.Max(1, Environment.ProcessorCount - 1);
     private static ConcurrentQueue<Work> s_injected = new();
 
+    // Fault build: the iteration whose workers are current (see CurrentOrNull). An array element, as s_idleSpins.
+    private static readonly int[] s_generation = [0];
+
     private static int IdleSpins => s_idleSpins[0];
 #else
     /// <summary>Idle scans before a stealer exits (or a joiner parks).</summary>
@@ -44,6 +47,9 @@ internal sealed partial class Worker
     private int _nextVictim;
     private long[] _seenPushes = []; // plain: this worker's own; per registry index, the push count of a lone item it left (patient steals)
     private int _depth;
+#if PRIMITIVES_FAULTS
+    private readonly int _generation = s_generation[0]; // plain: written before the worker is published by Register
+#endif
 
     private Worker(Thread thread) => _thread = thread;
 
@@ -51,7 +57,21 @@ internal sealed partial class Worker
     internal static Worker Current
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => t_current ?? Register();
+        get => CurrentOrNull ?? Register();
+    }
+
+    /// <summary>
+    /// This thread's worker, or null before its first use. Fault build: also null for a worker of an earlier Coyote
+    /// iteration, which that iteration may have cut short with work in its queues, a join job in use or a nonzero depth.
+    /// </summary>
+    private static Worker? CurrentOrNull
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+#if PRIMITIVES_FAULTS
+        get => t_current is { } worker && worker._generation == s_generation[0] ? worker : null; // plain: only ResetForSystematicTest writes s_generation, between iterations
+#else
+        get => t_current;
+#endif
     }
 
     /// <summary>Stealers active now (a hint, for the debugger display).</summary>
@@ -90,7 +110,7 @@ internal sealed partial class Worker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Submit(in Work work)
     {
-        Worker? worker = t_current;
+        Worker? worker = CurrentOrNull;
         if (worker is not null && worker._depth != 0 && (worker._depth == 1 ? worker.Tasks.TryPush(work) : worker.Deque.TryPush(work))) // plain _depth: this thread's own
         {
             WakeStealers(); // fences before its decisive load of s_stealers (see "No work missed")
@@ -137,9 +157,10 @@ internal sealed partial class Worker
 
 #if PRIMITIVES_FAULTS
     /// <summary>
-    /// Fault build only, at the start of a Coyote iteration: forgets every registered worker, stealer slot, injected
-    /// item and the registration lock (an iteration ends when its body returns, so stealers may be cut short holding a
-    /// slot, the lock, or work nobody runs), and fixes the stealer bound (whatever the machine's core count) and the
+    /// Fault build only, at the start of a Coyote iteration: forgets every registered worker, every thread's worker (a
+    /// pool thread that runs a stealer again registers a fresh one), stealer slot, injected item and the registration
+    /// lock (an iteration ends when its body returns, so stealers may be cut short holding a slot, the lock, work in
+    /// their queues or a join job in use), and fixes the stealer bound (whatever the machine's core count) and the
     /// idle scans before a stealer retires or a joiner parks (fewer: shorter iterations, more retirements and parks).
     /// </summary>
     internal static void ResetForSystematicTest(int maxStealers, int idleSpins)
@@ -150,7 +171,7 @@ internal sealed partial class Worker
         s_injected = new();
         s_stealers = 0;
         s_maxStealers = maxStealers;
-        t_current = null;
+        s_generation[0]++; // every thread's worker so far is stale: each registers a fresh one on its next use (CurrentOrNull)
     }
 #endif
 
