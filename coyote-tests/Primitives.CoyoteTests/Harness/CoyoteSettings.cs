@@ -109,15 +109,23 @@ internal static class CoyoteSettings
         return Path.GetFileNameWithoutExtension(path) == testId ? File.ReadAllText(path) : null;
     }
 
-    /// <summary>Applies PRIMITIVES_COYOTE_STRATEGY to <paramref name="config"/> (unset: Coyote's portfolio).</summary>
+    /// <summary>
+    /// Applies PRIMITIVES_COYOTE_STRATEGY to <paramref name="config"/>; unset, the test's own <paramref name="declared"/>
+    /// strategy (see <see cref="CoyoteHarness.WithStrategy"/>), else Coyote's portfolio.
+    /// </summary>
     /// <remarks>
     /// Only fair strategies are offered: an unfair one may run a spinning thread forever, which the suite's
     /// failure on the max-steps bound would report as a hang in correct code.
     /// </remarks>
-    public static Configuration ApplyStrategy(Configuration config)
+    public static Configuration ApplyStrategy(Configuration config, string? declared = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         string? text = Environment.GetEnvironmentVariable(StrategyVariable);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            text = declared;
+        }
+
         if (string.IsNullOrWhiteSpace(text))
         {
             return config;

@@ -80,11 +80,14 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         _coyote.Run(() => RetiringBody(SequenceSource, chunkSize: 2, bufferSize: 1), Scale, MaxSteps);
 
     // In the middle of a chunk whose worker retires meanwhile, the consumer may claim a later chunk: it must fit in
-    // its ring (no worker running does not mean that every claim is the chunk it needs).
+    // its ring (no worker running does not mean that every claim is the chunk it needs). The window needs both workers
+    // to retire while the consumer takes a few steps: Coyote's portfolio missed it in 600 iterations under some seeds, the
+    // probabilistic strategy (see Claiming_past_a_chunk_published_since_the_miss_is_found) finds it, most often as a
+    // consumer waiting on its own full ring.
     [Fact]
     [SeededFault(FaultId.IteratorStashIntoFullRing)]
     public void Stashing_into_a_full_ring_after_the_workers_retired_is_found() =>
-        _coyote.ExpectFault(FaultId.IteratorStashIntoFullRing, () => RetiringBody(ArraySource), "out of order", 4 * Scale, MaxSteps); // a narrow window: more iterations
+        _coyote.WithStrategy("probabilistic:5").ExpectFault(FaultId.IteratorStashIntoFullRing, () => RetiringBody(ArraySource), "out of order | Deadlock", 16 * Scale, MaxSteps); // found in 5-500 iterations, a wide spread: room for the tail
 
     // Awaiting chunk n, the consumer misses its owner (a worker claimed n and is still reading the list) and stashes
     // later chunks until its ring (one) is full; then n's worker publishes n, computes it and retires, the last to go.
@@ -92,8 +95,13 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     // look for n's owner again: otherwise it claims a later chunk into its full ring, whose result is lost (order
     // broken, or a wait on its own ring that never ends). The list's indexer passes over scheduling points on workers
     // only, so that a worker's claim stays unpublished while the consumer stashes; the selector has none, so that the
-    // worker's path from publishing to retiring is short. Even so the window shows about once in 2,000 iterations, so the
-    // real tests below rarely meet it in their budget; the seeded-fault test runs up to 3,000.
+    // worker's path from publishing to retiring is short. Even so that path (a score of steps) must run while the
+    // consumer takes the few between its second miss and its look at the workers, once per run. Coyote's portfolio
+    // reaches that about once in 2,000 iterations, and some seeds not in 3,000; so the seeded-fault test explores with
+    // the probabilistic strategy, which keeps the running operation with probability 1 - 2^-5 at each step (found in a
+    // few hundred iterations, as often as a lost result or as a consumer waiting on its own ring), and one worker (a
+    // shorter, cheaper body). The real tests below keep the portfolio and rarely meet the window; under the probabilistic
+    // strategy they pass 3,000 iterations each.
     [Fact]
     public void Order_is_preserved_when_the_last_worker_retires_while_the_consumer_misses_its_chunk() =>
         _coyote.Run(() => RetiringRaceBody(degree: 3), Scale, MaxSteps);
@@ -105,7 +113,7 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     [Fact]
     [SeededFault(FaultId.IteratorDirectClaimWithoutSecondLook)]
     public void Claiming_past_a_chunk_published_since_the_miss_is_found() =>
-        _coyote.ExpectFault(FaultId.IteratorDirectClaimWithoutSecondLook, () => RetiringRaceBody(degree: 3), "out of order", 20 * Scale, MaxSteps); // a narrow window: the consumer's miss and its look at the workers are a few steps apart
+        _coyote.WithStrategy("probabilistic:5").ExpectFault(FaultId.IteratorDirectClaimWithoutSecondLook, () => RetiringRaceBody(degree: 2), "out of order | Deadlock", 20 * Scale, MaxSteps); // results lost, or the consumer waits on its own ring
 
     [Fact]
     [SeededFault(FaultId.IteratorRetiringWorkerClosesRegistry)]

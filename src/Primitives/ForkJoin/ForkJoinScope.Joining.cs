@@ -25,7 +25,7 @@ public sealed partial class ForkJoinScope
     public void Join()
     {
         EnterJoin();
-        Worker.Current.FlushHeldCounts(); // this thread may hold counts of this scope (Run's body), or of a scope whose task calls this join
+        Worker.CurrentOrNull?.FlushHeldCounts(); // this thread may hold counts of this scope (Run's body), or of a scope whose task calls this join; a thread that never entered the scheduler holds none, and stays unregistered
         if (IsShared)
         {
             Worker worker = Worker.Current;

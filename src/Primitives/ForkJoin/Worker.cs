@@ -61,10 +61,11 @@ internal sealed partial class Worker
     }
 
     /// <summary>
-    /// This thread's worker, or null before its first use. Fault build: also null for a worker of an earlier Coyote
-    /// iteration, which that iteration may have cut short with work in its queues, a join job in use or a nonzero depth.
+    /// This thread's worker, or null before its first use (a thread that never entered the scheduler holds no counts and
+    /// no work). Fault build: also null for a worker of an earlier Coyote iteration, which that iteration may have cut
+    /// short with work in its queues, a join job in use or a nonzero depth.
     /// </summary>
-    private static Worker? CurrentOrNull
+    internal static Worker? CurrentOrNull
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
 #if PRIMITIVES_FAULTS
