@@ -1,4 +1,5 @@
 using Primitives.ForkJoin;
+using Primitives.Iterators;
 
 namespace Primitives.Tests.ForkJoin;
 
@@ -72,6 +73,31 @@ public class ReuseAndCreditTests
         });
         Assert.Equal(2 * Tasks, Volatile.Read(ref ran));
         Assert.True(Worker.Current.HoldsNoCounts, "Run returned holding counts of its scope");
+    }
+
+    [Fact]
+    public void A_thread_that_only_joins_dedicated_scopes_never_becomes_a_worker()
+    {
+        bool? registered = null;
+        int[] results = [];
+        var consumer = new Thread(() =>
+        {
+            ForkJoinScope scope = ForkJoinScope.Open(2);
+            int ran = 0;
+            for (int i = 0; i < 8; i++)
+            {
+                scope.Spawn(_ => Interlocked.Increment(ref ran));
+            }
+
+            scope.Join(); // a dedicated scope: it runs tasks inline, but never enters the shared scheduler
+            results = [.. Enumerable.Range(0, 10_000).ParallelSelect(x => x + 1, new ParallelSelectOptions { MaxDegreeOfParallelism = 2 })];
+            registered = Worker.CurrentOrNull is not null; // a worker would sit in the array every thief scans, holding nothing
+        });
+        consumer.Start();
+        Assert.True(consumer.Join(HangGuard), "the thread did not finish");
+
+        Assert.False(registered);
+        Assert.Equal(Enumerable.Range(1, 10_000), results);
     }
 
     [Fact]
