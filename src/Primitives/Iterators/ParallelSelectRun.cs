@@ -579,7 +579,7 @@ internal abstract class ParallelSelectRun<TResult>
         _rings[worker].Complete(); // release: the consumer's WaitToRead sees it after the worker's last result
         if (retiring)
         {
-            Volatile.Write(ref _workerRetired, 1); // pairs with the consumer's Volatile.Read in SelectorIsCheap; before the decrement below
+            Volatile.Write(ref _workerRetired, 1); // pairs with the consumer's Volatile.Read in ComputesAloneForACheapSelector; before the decrement below
         }
         else
         {
