@@ -78,6 +78,17 @@ public sealed class ForkJoinScopeTests(ITestOutputHelper output)
     public void A_runner_that_exits_without_a_recheck_is_found() =>
         _coyote.ExpectFault(FaultId.ScopeRunnerExitWithoutRecheck, StrandBody, "Deadlock", maxSteps: MaxSteps);
 
+    // Invariant: when the outer token cancels the scope, the join waits for the callbacks registered on the scope's token,
+    // and an exception one of them throws reaches the join (it is not an OperationCanceledException then).
+    [Fact]
+    public void Outer_cancellation_keeps_what_the_scope_tokens_callbacks_throw() =>
+        _coyote.Run(OuterCancelBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.ScopeOuterCancelWithoutCount)]
+    public void Outer_cancellation_that_holds_no_count_is_found() =>
+        _coyote.ExpectFault(FaultId.ScopeOuterCancelWithoutCount, OuterCancelBody, "callback", maxSteps: MaxSteps);
+
     /// <summary>Runs <paramref name="explore"/> with the fault build's batch size lowered to <paramref name="size"/>.</summary>
     private static void WithBatchSize(int size, Action explore)
     {
@@ -149,6 +160,36 @@ public sealed class ForkJoinScopeTests(ITestOutputHelper output)
 
         scope.Join();
         CoyoteAssert.True(Volatile.Read(ref finished) == SmallBatch, $"the scope returned early: {Volatile.Read(ref finished)} of {SmallBatch} tasks finished");
+    }
+
+    private static async Task OuterCancelBody()
+    {
+        using var outer = new CancellationTokenSource();
+        ForkJoinScope scope = ForkJoinScope.Open(1, outer.Token);
+        int callbackRan = 0;
+        scope.CancellationToken.Register(() =>
+        {
+            Volatile.Write(ref callbackRan, 1);
+            throw new InvalidOperationException("callback");
+        });
+        scope.Spawn(_ => { });
+        Task canceller = Task.Run(outer.Cancel);
+        Exception? thrown = null;
+        try
+        {
+            scope.Join();
+        }
+        catch (Exception ex)
+        {
+            thrown = ex;
+        }
+
+        bool ranBeforeJoinReturned = Volatile.Read(ref callbackRan) == 1;
+        await canceller;
+        bool kept = thrown is AggregateException aggregate && aggregate.InnerExceptions.Any(e => e.Message == "callback");
+        CoyoteAssert.True(
+            kept == ranBeforeJoinReturned && ranBeforeJoinReturned == (Volatile.Read(ref callbackRan) == 1),
+            $"the join returned with {thrown?.GetType().Name ?? "no exception"} while a callback ran (before the join returned: {ranBeforeJoinReturned}): the callback's exception was lost");
     }
 
     private static void ExceptionBody()

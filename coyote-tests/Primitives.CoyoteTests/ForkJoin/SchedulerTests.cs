@@ -55,15 +55,21 @@ public sealed class SchedulerTests(ITestOutputHelper output)
         _coyote.ExpectFault(FaultId.SchedulerSpawnWithoutCredit, CreditBody, "returned early", maxSteps: MaxSteps);
 
     // Invariant: a scope task that a Fork.Join runs inline (its left side, nested in an outermost join, spawned it above
-    // the join's job) is counted when the thread leaves the scheduler, so a later Join of its scope returns.
+    // the join's job) is counted by the time the outermost join returns, so a later Join of its scope returns.
     [Fact]
     public void A_task_run_by_an_outermost_join_is_counted_when_the_thread_leaves() =>
         _coyote.Run(LeaveBody, maxSteps: MaxSteps);
 
+    // Invariant: a join gives back the counts of the scope tasks it popped and ran (its left side spawned them above its
+    // job) before its right side runs: the right side is no task of their scope, and may wait for that scope to finish.
     [Fact]
-    [SeededFault(FaultId.SchedulerLeavesHoldingCredit)]
-    public void Leaving_the_scheduler_holding_counts_is_found() =>
-        _coyote.ExpectFault(FaultId.SchedulerLeavesHoldingCredit, LeaveBody, "Deadlock", maxSteps: MaxSteps);
+    public void A_join_whose_right_side_waits_for_the_scope_of_the_tasks_it_popped_returns() =>
+        _coyote.Run(PoppedTaskBody, maxSteps: MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.JoinKeepsCountsOfPoppedTasks)]
+    public void A_join_that_keeps_the_counts_of_the_tasks_it_popped_is_found() =>
+        _coyote.ExpectFault(FaultId.JoinKeepsCountsOfPoppedTasks, PoppedTaskBody, "Deadlock", maxSteps: MaxSteps);
 
     // Invariant: a lone task in the queue of a thread that blocks until it ran (a Run body waiting on it) is stolen.
     [Fact]
@@ -271,6 +277,35 @@ public sealed class SchedulerTests(ITestOutputHelper output)
             () => { });
         scope.Join();
         CoyoteAssert.True(Volatile.Read(ref ran) == 1, $"the scope returned before its task ran ({Volatile.Read(ref ran)})");
+    }
+
+    private static async Task PoppedTaskBody()
+    {
+        Worker.ResetForSystematicTest(Stealers, IdleSpins);
+        ForkJoinScope scope = ForkJoinScope.Open();
+        using var spawned = new SemaphoreSlim(0);
+        int ran = 0;
+        bool joined = false;
+        Task joiner = Task.Run(async () =>
+        {
+            await spawned.WaitAsync();
+            await scope.JoinAsync(); // runs nothing itself
+        });
+        Fork.Join(
+            () => Fork.Join(
+                () =>
+                {
+                    scope.Spawn(_ => Interlocked.Increment(ref ran)); // depth 2: above the inner join's job, popped and run by that join unless stolen
+                    spawned.Release();
+                },
+                () =>
+                {
+                    joiner.Wait(); // no task of the scope: blocks outside the scheduler until the scope finished
+                    joined = true;
+                }),
+            () => { });
+        await joiner;
+        CoyoteAssert.True(joined && Volatile.Read(ref ran) == 1, $"the scope finished with its task run {Volatile.Read(ref ran)} times");
     }
 
     private static async Task StrandBody()

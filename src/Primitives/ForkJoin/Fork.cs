@@ -138,6 +138,7 @@ public static class Fork
             return;
         }
 
+        ForkJoinScope? context = worker.HeldScope; // the scope whose task or body runs this join (null: none)
         while (worker.Deque.TryPop(out Work popped))
         {
 #if PRIMITIVES_FAULTS
@@ -149,6 +150,7 @@ public static class Fork
 #endif
             if (ReferenceEquals(popped.Item, job))
             {
+                RestoreContext(worker, context);
                 job.RunInline();
                 return;
             }
@@ -157,7 +159,23 @@ public static class Fork
         }
 
         // Stolen (thieves take the oldest item first, so everything below went too), or run by this thread's own helping.
+        RestoreContext(worker, context);
         worker.WaitFor(job);
+    }
+
+    /// <summary>
+    /// After the scope tasks popped above the job ran: their counts are given back before the right side runs or the join
+    /// waits, since neither is a task of their scope, and either may wait for that scope to finish.
+    /// </summary>
+    private static void RestoreContext(Worker worker, ForkJoinScope? context)
+    {
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.JoinKeepsCountsOfPoppedTasks))
+        {
+            return; // SEEDED FAULT: the counts of the popped tasks stay held while the right side runs: a right side that waits for their scope waits for itself
+        }
+#endif
+        worker.RestoreHeldScope(context);
     }
 
     private static void ThrowIfFailed(Exception? leftError, Exception? rightError)

@@ -7,8 +7,10 @@ public sealed partial class ForkJoinScope
     /// Spawns an asynchronous task into the scope: the scope finishes only when the <see cref="Task"/> that
     /// <paramref name="task"/> returns has completed, and a fault of that task is collected like any other.
     /// </summary>
-    /// <param name="task">Starts the task; runs like a task spawned with <see cref="Spawn"/>. Its continuations run
-    /// wherever it awaits, not on the scope's runners.</param>
+    /// <param name="task">Starts the task; runs like a task spawned with <see cref="Spawn"/>, but without a
+    /// <see cref="SynchronizationContext"/>, as on a pool thread, whichever thread starts it (a joiner that runs it blocks
+    /// in <see cref="Join"/> until the scope finishes, so continuations posted to that thread's context would never run).
+    /// Its continuations run wherever it awaits, not on the scope's runners.</param>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has already finished.</exception>
     /// <remarks>Thread safety: any thread, like <see cref="Spawn"/>.</remarks>
@@ -21,7 +23,25 @@ public sealed partial class ForkJoinScope
     /// <summary>Starts an asynchronous task on a runner; keeps the scope open until it completes.</summary>
     private void StartAsync(Func<ForkJoinScope, Task> task)
     {
-        Task running = task(this); // a synchronous throw is recorded by Invoke like any task's
+        Task running;
+        SynchronizationContext? synchronization = SynchronizationContext.Current;
+        if (synchronization is null)
+        {
+            running = task(this); // a synchronous throw is recorded by Invoke like any task's
+        }
+        else
+        {
+            SynchronizationContext.SetSynchronizationContext(null); // its awaits must not post to the running thread: it may be a blocked joiner
+            try
+            {
+                running = task(this);
+            }
+            finally
+            {
+                SynchronizationContext.SetSynchronizationContext(synchronization);
+            }
+        }
+
         if (running.IsCompleted)
         {
             RecordOutcome(running);

@@ -174,10 +174,35 @@ public sealed partial class ForkJoinScope
         }
     }
 
+    /// <summary>
+    /// The outer token's callback: cancels the scope while holding a count of Pending, so that the scope cannot finish
+    /// while the scope token's callbacks run, and the join sees whatever they throw (a failing task holds its own count
+    /// while it cancels). Nothing to do once the scope has finished.
+    /// </summary>
     private void CancelFromOuter()
     {
-        Volatile.Write(ref _cancelledByOuter, 1); // release: pairs with the acquire in Finish
-        RequestCancellation();
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ScopeOuterCancelWithoutCount))
+        {
+            Volatile.Write(ref _cancelledByOuter, 1); // SEEDED FAULT: no count held: the join can finish while the callbacks run, and drop what they throw
+            RequestCancellation();
+            return;
+        }
+#endif
+        if (!TryReserveSpawnCounts(1))
+        {
+            return; // finished: the join has read the exceptions already
+        }
+
+        try
+        {
+            Volatile.Write(ref _cancelledByOuter, 1); // release: pairs with the acquire in Finish (ordered before it by the count held here)
+            RequestCancellation();
+        }
+        finally
+        {
+            CountFinished(1); // release: the callbacks' exceptions are pushed first; pairs with the joiner's acquire of Pending
+        }
     }
 
     /// <summary>Cancels <see cref="CancellationToken"/> once; exceptions thrown by its callbacks are kept too.</summary>

@@ -146,6 +146,7 @@ public sealed partial class ForkJoinScope
     {
         ArgumentNullException.ThrowIfNull(body);
         Worker worker = Worker.Current;
+        ForkJoinScope? context = worker.HeldScope; // the scope whose task or body calls Run (null: none)
         worker.Enter(); // the body's spawns go to this thread's deque: it joins, so it runs what nobody steals
         try
         {
@@ -156,6 +157,7 @@ public sealed partial class ForkJoinScope
         }
         finally
         {
+            worker.RestoreHeldScope(context); // the caller's code runs again
             worker.Exit();
         }
     }

@@ -30,6 +30,25 @@ internal sealed partial class Worker
         }
     }
 
+    /// <summary>The scope whose counts this thread holds; null when none. Owner.</summary>
+    internal ForkJoinScope? HeldScope => _heldScope; // plain: this thread's own
+
+    /// <summary>
+    /// Owner, when code of <paramref name="context"/> resumes after this thread ran work of other scopes (a join's right
+    /// side and its caller after the join ran scope tasks it popped; a helping wait's caller; a <c>Run</c> body's caller):
+    /// gives back the counts held for any other scope and holds <paramref name="context"/>'s again: the scope whose task
+    /// or body that code is (null: none). Counts held for a scope whose task the thread no longer runs would keep that
+    /// scope from finishing while the thread runs, or waits in, unrelated code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void RestoreHeldScope(ForkJoinScope? context)
+    {
+        if (!ReferenceEquals(_heldScope, context)) // plain: this thread's own
+        {
+            SwitchHeldScope(context);
+        }
+    }
+
     /// <summary>Owner: subtracts the counts this thread holds from their scope's Pending (before any wait).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void FlushHeldCounts()

@@ -191,6 +191,7 @@ internal sealed partial class Worker
                 return; // SEEDED FAULT: an older join's job popped by a younger join is neither run nor handed back: its owner waits forever
             }
 #endif
+            SwitchHeldScope(null); // the job is no task of any scope this thread holds counts of
             ((JoinJob)work.Item!).RunStolen();
             return;
         }
@@ -205,10 +206,11 @@ internal sealed partial class Worker
     /// <summary>
     /// Owner, in a scheduling context: runs work found by <see cref="TryFind"/> until <paramref name="isDone"/> holds;
     /// when there is none, spins, then parks on <paramref name="gate"/> until <paramref name="isDoneOrHasWork"/> holds.
-    /// Returns holding no completion count.
+    /// Returns holding no count, and holding the scope it held on entry again (see <see cref="RestoreHeldScope"/>).
     /// </summary>
     internal void HelpUntil<TState>(Func<TState, bool> isDone, TState state, WaitGate gate, Func<TState, bool> isDoneOrHasWork)
     {
+        ForkJoinScope? context = _heldScope; // plain: this thread's own; the scope whose task or body waits here
         SpinWait spinner = default;
         int idle = 0;
         while (!isDone(state))
@@ -251,6 +253,7 @@ internal sealed partial class Worker
         }
 
         FlushHeldCounts();
+        _heldScope = context; // plain: this thread's own; nothing held now, and the caller's code is a task or body of context again
     }
 
     /// <summary>
@@ -269,7 +272,7 @@ internal sealed partial class Worker
     {
         if (work.Scope is not { } scope)
         {
-            FlushHeldCounts(); // the job may run long: no count held meanwhile
+            SwitchHeldScope(null); // the job may run long, and is no task of the held scope: no count held meanwhile, no credit taken
             ((JoinJob)work.Item!).RunStolen();
             return;
         }
@@ -299,19 +302,7 @@ internal sealed partial class Worker
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void LeaveScheduler()
     {
-#if PRIMITIVES_FAULTS
-        if (!Fault.Is(FaultId.SchedulerLeavesHoldingCredit))
-        {
-            SwitchHeldScope(null);
-        }
-        else
-        {
-            _heldScope = null; // SEEDED FAULT: the counts held when leaving the scheduler are never given back: the scope never finishes
-            _heldCount = 0;
-        }
-#else
-        SwitchHeldScope(null); // outside the scheduler nothing guarantees a later flush
-#endif
+        SwitchHeldScope(null); // outside the scheduler nothing would flush later; by construction nothing is held here (every context restores its caller's, RestoreHeldScope), so this only guards that
         if (!Deque.LooksEmpty || !Tasks.LooksEmpty)
         {
             InjectLeftovers();

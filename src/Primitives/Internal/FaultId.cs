@@ -119,6 +119,9 @@ internal enum FaultId
     /// <summary>The joiner parks before subtracting the tasks it ran itself: it waits for itself.</summary>
     ScopeJoinerParksBeforeCounting,
 
+    /// <summary>The outer token cancels the scope without holding a count: the join can finish while the scope token's callbacks run, and drop the exception one of them throws.</summary>
+    ScopeOuterCancelWithoutCount,
+
     /// <summary>A thread's interim batch subtraction (every CountBatchSize tasks) does not wake the joiner: when the batch ends with the scope's last task, the joiner parks forever.</summary>
     ScopeBatchCountWithoutWake,
 
@@ -142,6 +145,9 @@ internal enum FaultId
     /// <summary>A retiring stealer gives up its slot without a last scan: work submitted by a thread that saw every slot taken is left for nobody.</summary>
     SchedulerStealerRetiresWithoutRescan,
 
+    /// <summary>A join keeps the counts of the scope tasks it popped and ran (its left side spawned them above its job) while its right side runs: a right side that waits for their scope waits for itself.</summary>
+    JoinKeepsCountsOfPoppedTasks,
+
     /// <summary>A join that pops an older join's job (its own already run as help by a scope's joiner inside its left side) drops it: the older join waits forever.</summary>
     JoinDropsAnOlderJoinsJob,
 
@@ -153,9 +159,6 @@ internal enum FaultId
 
     /// <summary>A spawn takes a count from the thread's held credit when it holds none: Pending under-counts, and the scope can finish while a task still runs.</summary>
     SchedulerSpawnWithoutCredit,
-
-    /// <summary>A thread leaving the scheduler drops the counts it holds instead of subtracting them: the scope never finishes.</summary>
-    SchedulerLeavesHoldingCredit,
 
     /// <summary>Every join of a thread reuses one job instead of one per depth: a nested join re-arms a job still on the deque (a side runs twice, another never).</summary>
     JoinJobReusedAcrossDepths,

@@ -185,6 +185,69 @@ public class ForkJoinScopeTests
     }
 
     [Fact]
+    public void A_callback_the_outer_cancellation_runs_is_waited_for_and_its_exception_kept()
+    {
+        for (int i = 0; i < 5; i++)
+        {
+            using var outer = new CancellationTokenSource();
+            int callbackDone = 0;
+            AggregateException aggregate = Assert.Throws<AggregateException>(() => ForkJoinScope.Run(
+                scope =>
+                {
+                    scope.CancellationToken.Register(() =>
+                    {
+                        Thread.Sleep(50); // the last task sees the token first and finishes meanwhile
+                        Volatile.Write(ref callbackDone, 1);
+                        throw new InvalidOperationException("callback");
+                    });
+                    scope.Spawn(s => SpinWait.SpinUntil(() => s.CancellationToken.IsCancellationRequested));
+                    ThreadPool.UnsafeQueueUserWorkItem(_ => outer.Cancel(), null);
+                },
+                outer.Token));
+            Assert.Equal(1, Volatile.Read(ref callbackDone)); // the join waited for the callback
+            Assert.Contains(aggregate.InnerExceptions, e => e is InvalidOperationException { Message: "callback" });
+        }
+    }
+
+    [Fact]
+    public void An_async_task_run_by_a_joiner_on_a_single_threaded_context_does_not_post_back_to_it()
+    {
+        // A joiner runs what nobody steals, SpawnAsync's starts included; its thread is blocked in the join, so an await
+        // that captured its context would never continue.
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            var context = new BlockingContext();
+            SynchronizationContext.SetSynchronizationContext(context);
+            try
+            {
+                for (int i = 0; i < 20; i++)
+                {
+                    ForkJoinScope.Run(scope => scope.SpawnAsync(async _ => await Task.Delay(1)));
+                }
+
+                Assert.Same(context, SynchronizationContext.Current);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        });
+        thread.Start();
+        Assert.True(thread.Join(HangGuard), "a joiner waited for a continuation posted to its own blocked thread");
+        Assert.Null(failure);
+    }
+
+    /// <summary>A context whose thread only ever runs what it posted itself: posts queue up and never run.</summary>
+    private sealed class BlockingContext : SynchronizationContext
+    {
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            // dropped: the one thread that could run it is the test thread, blocked in Run
+        }
+    }
+
+    [Fact]
     public void Spawn_after_the_scope_finished_throws()
     {
         ForkJoinScope? captured = null;

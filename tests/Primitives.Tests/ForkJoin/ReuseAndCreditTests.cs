@@ -112,6 +112,49 @@ public class ReuseAndCreditTests
     }
 
     [Fact]
+    public void A_join_gives_back_the_counts_of_the_scope_tasks_it_ran_before_its_right_side_runs()
+    {
+        for (int i = 0; i < 20; i++)
+        {
+            ForkJoinScope scope = ForkJoinScope.Open();
+            int ran = 0;
+            bool joined = false;
+            Fork.Join(
+                () => Fork.Join(
+                    () => scope.Spawn(_ => Interlocked.Increment(ref ran)), // above the inner join's job: popped and run by the join, unless stolen
+                    () => joined = scope.JoinAsync().Wait(HangGuard)), // no task of the scope: it must not hold the scope open
+                () => { });
+            Assert.True(joined, "the right side waited for a scope whose counts its own thread held");
+            Assert.Equal(1, Volatile.Read(ref ran));
+        }
+    }
+
+    [Fact]
+    public void After_a_join_ran_a_scope_task_the_callers_spawns_into_that_scope_take_no_credit()
+    {
+        for (int i = 0; i < 20; i++)
+        {
+            ForkJoinScope scope = ForkJoinScope.Open();
+            int ran = 0;
+            bool joined = false;
+            Fork.Join(
+                () =>
+                {
+                    Fork.Join(() => scope.Spawn(_ => Interlocked.Increment(ref ran)), () => { });
+                    for (int j = 0; j < 2; j++)
+                    {
+                        scope.Spawn(_ => Interlocked.Increment(ref ran)); // the thread runs no task of the scope: no credit to take (the second spawn would reserve a chunk)
+                    }
+
+                    joined = scope.JoinAsync().Wait(HangGuard);
+                },
+                () => { });
+            Assert.True(joined, "the thread held credit of a scope whose task it does not run, and waited for that scope");
+            Assert.Equal(3, Volatile.Read(ref ran));
+        }
+    }
+
+    [Fact]
     public void A_spawn_into_a_finished_scope_throws_even_from_a_thread_that_held_its_counts()
     {
         ForkJoinScope? finished = null;
