@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
-#if PRIMITIVES_FAULTS
 using Primitives.Internal;
-#endif
 using Primitives.RingBuffers;
 
 namespace Primitives.Iterators;
@@ -18,6 +16,7 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult, TSelector> : Par
     private TSelector[] _workerSelectors = []; // one copy per worker loop, element w owned by worker w; filled before the workers are spawned
     private readonly CancellationToken _enumeratorToken;
     private AsyncChunkSource<T>? _source; // set before the workers start; read-only afterwards
+    private bool _moving; // plain: consumer-owned; a MoveNextAsync is pending (each call happens-after the completion of the one before it, which cleared it; an overlapping call sees it set)
 
     internal AsyncParallelSelectEnumerator(object source, TSelector selector, ParallelSelectOptions options, CancellationToken enumeratorToken)
         : base(options)
@@ -28,7 +27,16 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult, TSelector> : Par
     }
 
     /// <inheritdoc/>
-    public ValueTask<bool> MoveNextAsync() => TryTakeFromBatch() ? new ValueTask<bool>(true) : MoveNextSlowAsync();
+    /// <exception cref="InvalidOperationException">An earlier MoveNextAsync of this enumerator has not completed.</exception>
+    public ValueTask<bool> MoveNextAsync()
+    {
+        if (_moving)
+        {
+            ThrowHelper.ThrowInvalidOperationException("A MoveNextAsync of this enumerator is still in progress: await it before calling MoveNextAsync again.");
+        }
+
+        return TryTakeFromBatch() ? new ValueTask<bool>(true) : MoveNextSlowAsync();
+    }
 
     private async ValueTask<bool> MoveNextSlowAsync()
     {
@@ -37,6 +45,19 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult, TSelector> : Par
             return false;
         }
 
+        _moving = true;
+        try
+        {
+            return await MoveNextCoreAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _moving = false;
+        }
+    }
+
+    private async ValueTask<bool> MoveNextCoreAsync()
+    {
         try
         {
             if (State == RunState.NotStarted && !await StartAsync().ConfigureAwait(false))
@@ -96,7 +117,7 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult, TSelector> : Par
         long count = _sourceSequence is IEnumerable<T> sequence ? ChunkSizing.TryGetCount(sequence) : -1;
         int chunkSize = Initialize(count, callerRuns: false, _enumeratorToken);
         _source = AsyncChunkSource<T>.Create(_sourceSequence, count, chunkSize, Registry, ordered: !Options.Unordered, WorkerToken);
-        _workerSelectors = new TSelector[Options.MaxDegreeOfParallelism]; // plain: no worker exists yet; the spawns publish it
+        _workerSelectors = new TSelector[Math.Min(Options.MaxDegreeOfParallelism, _source.KnownChunkCount)]; // one per worker (no more workers than chunks); plain: no worker exists yet; the spawns publish it
         Array.Fill(_workerSelectors, _selector);
         if (StartWorkers(_source.KnownChunkCount, (scope, worker) => scope.SpawnAsync(_ => RunWorkerAsync(worker))))
         {

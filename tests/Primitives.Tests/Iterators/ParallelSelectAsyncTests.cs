@@ -238,4 +238,49 @@ public class ParallelSelectAsyncTests
         Assert.Throws<ArgumentNullException>(() => AsyncRange(1).ParallelSelectAsync((Func<int>)null!, (x, _, _) => ValueTask.FromResult(x)));
         Assert.Throws<ArgumentNullException>(() => Enumerable.Range(0, 1).ParallelSelectAsync(() => 0, (Func<int, int, CancellationToken, ValueTask<int>>)null!));
     }
+
+    [Fact]
+    public async Task A_MoveNextAsync_while_the_previous_one_is_pending_is_refused_and_the_run_goes_on()
+    {
+        using var release = new SemaphoreSlim(0);
+        await using IAsyncEnumerator<int> results = Enumerable.Range(0, 50).ToArray()
+            .ParallelSelectAsync(async (x, ct) =>
+            {
+                if (x == 0)
+                {
+                    await release.WaitAsync(ct); // keeps the first MoveNextAsync pending
+                }
+
+                return x;
+            })
+            .GetAsyncEnumerator();
+        Task<bool> first = results.MoveNextAsync().AsTask();
+        Assert.False(first.IsCompleted);
+        Assert.Throws<InvalidOperationException>(() => { _ = results.MoveNextAsync().AsTask(); }); // thrown by the call itself
+        release.Release();
+        Assert.True(await first);
+        var seen = new List<int> { results.Current };
+        while (await results.MoveNextAsync())
+        {
+            seen.Add(results.Current);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 50), seen); // the refused call changed nothing
+    }
+
+    [Fact]
+    public async Task A_huge_degree_over_a_short_list_allocates_per_worker_not_per_degree()
+    {
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 50_000_000 };
+        long before = GC.GetTotalAllocatedBytes();
+        var results = new List<int>();
+        int[] source = [1, 2, 3];
+        await foreach (int result in source.ParallelSelectAsync((x, _) => new ValueTask<int>(x), options).ConfigureAwait(false))
+        {
+            results.Add(result);
+        }
+
+        Assert.Equal(source, results);
+        Assert.True(GC.GetTotalAllocatedBytes() - before < 100_000_000, "per-degree arrays: 50M selector slots would take 400 MB");
+    }
 }
