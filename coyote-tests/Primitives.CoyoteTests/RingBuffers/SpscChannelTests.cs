@@ -102,6 +102,46 @@ public sealed class SpscChannelTests(ITestOutputHelper output)
     public void Deviation_completing_concurrently_with_a_write_is_found()
         => _coyote.ExpectBug(CompleteDuringWriteBody, "item after Completion");
 
+    // Invariant: the writer may complete while its own WriteAsync is parked on a full channel (one writer flow): the write
+    // either stores its item before Reader.Completion can complete (the reader gets it, then the end), or fails with
+    // ChannelClosedException and stores nothing.
+    [Fact]
+    public void A_completion_while_a_write_is_parked_never_lets_the_item_land_after_Completion()
+        => _coyote.Run(ParkedWriteBody);
+
+    [Fact]
+    [SeededFault(FaultId.ChannelCompleteDuringParkedWrite)]
+    public void A_completion_that_ignores_a_parked_write_storing_its_item_is_found()
+        => _coyote.WithStrategy("probabilistic:5").ExpectFault(FaultId.ChannelCompleteDuringParkedWrite, ParkedWriteBody, "after Completion", scale: 4); // found in 12-206 iterations with random seeds
+
+    private static async Task ParkedWriteBody()
+    {
+        Channel<int> channel = SpscChannel.CreateBounded<int>(1);
+        CoyoteAssert.True(channel.Writer.TryWrite(1), "channel broken: the first write failed");
+        Task pending = StartWrite(channel, 2); // parks: the channel is full
+        await CoyoteAssert.Run("reader", () => { channel.Reader.TryRead(out _); }); // frees the slot: the write wakes, and races the completion below
+        channel.Writer.TryComplete();
+        bool wrote;
+        try
+        {
+            await pending;
+            wrote = true;
+        }
+        catch (ChannelClosedException)
+        {
+            wrote = false;
+        }
+
+        bool completedEarly = channel.Reader.Completion.IsCompleted;
+        bool second = channel.Reader.TryRead(out int item) && item == 2;
+        CoyoteAssert.True(!(second && completedEarly), "channel broken: item 2 was read after Completion completed");
+        CoyoteAssert.True(wrote == second, $"channel broken: WriteAsync reported {(wrote ? "success" : "failure")}, and item 2 was {(second ? "read" : "not there")}");
+        CoyoteAssert.True(channel.Reader.Completion.IsCompleted, "channel broken: Completion did not complete once the channel was drained");
+    }
+
+    /// <summary>Starts a WriteAsync; a method of its own (see <see cref="CheckPrematureResult"/>).</summary>
+    private static Task StartWrite(Channel<int> channel, int item) => channel.Writer.WriteAsync(item).AsTask();
+
     private static async Task PrematureResultBody()
     {
         Channel<int> channel = SpscChannel.CreateBounded<int>(1);

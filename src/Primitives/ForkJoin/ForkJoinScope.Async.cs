@@ -24,7 +24,7 @@ public sealed partial class ForkJoinScope
     private void StartAsync(Func<ForkJoinScope, Task> task)
     {
         Task running;
-        SynchronizationContext? synchronization = SynchronizationContext.Current;
+        SynchronizationContext? synchronization = WorkLauncher.LaunchesWithTasks ? null : SynchronizationContext.Current; // launching with tasks (systematic tests) every thread is a task's: no context, and a systematic tester refuses the read
         if (synchronization is null)
         {
             running = task(this); // a synchronous throw is recorded by Invoke like any task's

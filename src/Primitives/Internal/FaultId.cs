@@ -68,6 +68,9 @@ internal enum FaultId
     /// <summary>The writer's completion does not check whether the reader already drained the ring: Completion never completes (lost completion).</summary>
     ChannelCompleteWithoutDrainCheck,
 
+    /// <summary>The writer's completion ignores a parked WriteAsync that is storing its item: the item lands after Reader.Completion completed (item after completion).</summary>
+    ChannelCompleteDuringParkedWrite,
+
     /// <summary>A continuation registered on a parked operation after its inner task finished never runs (lost continuation).</summary>
     ChannelOperationContinuationDroppedWhenCompleted,
 

@@ -25,6 +25,7 @@ internal sealed class SpscBufferChannel<T, TBuffer> : Channel<T>
     private readonly TBuffer _buffer;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _doneWriting;
+    private int _parkedWriteWriting; // 1 while a parked WriteAsync, woken, writes its item: a completion then leaves the buffer's completion to it
 
     /// <summary>Creates a channel over <paramref name="buffer"/>, which no one else uses.</summary>
     internal SpscBufferChannel(TBuffer buffer)
@@ -50,15 +51,61 @@ internal sealed class SpscBufferChannel<T, TBuffer> : Channel<T>
             return false;
         }
 
+        bool parkedWriteWriting = Volatile.Read(ref _parkedWriteWriting) != 0; // after the fence above: Dekker with TryParkedWrite's Exchange, then its read of DoneWriting
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.ChannelCompleteDuringParkedWrite))
+        {
+            parkedWriteWriting = false; // SEEDED FAULT: completes under a parked write that is storing its item: the item lands after Reader.Completion
+        }
+#endif
+        if (parkedWriteWriting)
+        {
+            return true; // a woken parked write is storing its item: it completes the buffer after the store (TryParkedWrite)
+        }
+
+        CompleteBuffer();
+        return true;
+    }
+
+    /// <summary>Completes the buffer, then Reader.Completion if nothing is left to read. The completing flow; idempotent.</summary>
+    private void CompleteBuffer()
+    {
         _buffer.Complete(); // after _doneWriting: a reader that sees the buffer completed sees the error
         Interlocked.MemoryBarrierProcessWide(); // pairs with the reader's release of its index + acquire of the completed flag (docs/channels.md, "Design note")
 #if PRIMITIVES_FAULTS
         if (Fault.Is(FaultId.ChannelCompleteWithoutDrainCheck))
         {
-            return true; // SEEDED FAULT: a reader that read the last item before this completion never completes Completion
+            return; // SEEDED FAULT: a reader that read the last item before this completion never completes Completion
         }
 #endif
         CompleteReaderIfDrained();
+    }
+
+    /// <summary>
+    /// A parked WriteAsync, woken with room: stores its item unless the writer completed meanwhile (the same flow may
+    /// complete while its write is parked). With <see cref="TryComplete"/> it is a Dekker pair: each side writes its flag
+    /// with a full fence and then reads the other's, so either this write sees the completion and stores nothing, or the
+    /// completion sees this write in flight and leaves the buffer's completion to it, after the store: the item never
+    /// lands after Reader.Completion. False when the writer has completed.
+    /// </summary>
+    private bool TryParkedWrite(T item, out bool stored)
+    {
+        stored = false;
+        Interlocked.Exchange(ref _parkedWriteWriting, 1); // full fence; pairs with TryComplete's read of the flag after its CompareExchange
+        if (DoneWriting is not null)
+        {
+            Volatile.Write(ref _parkedWriteWriting, 0); // release: nothing stored
+            CompleteBuffer(); // the completion may have seen this write in flight and left it to this write; idempotent
+            return false;
+        }
+
+        stored = _buffer.TryEnqueue(item);
+        Interlocked.Exchange(ref _parkedWriteWriting, 0); // full fence: the store above comes first; pairs with TryComplete's CompareExchange, then its read of the flag
+        if (DoneWriting is not null)
+        {
+            CompleteBuffer(); // the completion saw this write in flight (or raced it): complete after the store; idempotent
+        }
+
         return true;
     }
 
@@ -269,7 +316,12 @@ internal sealed class SpscBufferChannel<T, TBuffer> : Channel<T>
         {
             while (await wait.ConfigureAwait(false))
             {
-                if (_buffer.TryEnqueue(item))
+                if (!parent.TryParkedWrite(item, out bool stored))
+                {
+                    break; // completed while this write was parked: nothing stored
+                }
+
+                if (stored)
                 {
                     return;
                 }
