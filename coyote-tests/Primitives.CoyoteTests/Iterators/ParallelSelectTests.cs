@@ -41,6 +41,18 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Order_is_preserved_for_a_sequence() =>
         _coyote.Run(() => OrderBody(SequenceSource), Scale, MaxSteps);
 
+    // Invariant: when the consumer claims every chunk before the pool starts the worker, it revokes the worker's start
+    // (the run must not wait for a pool thread that may never come); the worker, started or revoked, is counted out
+    // exactly once, and the results are complete and in order.
+    [Fact]
+    public void A_worker_revoked_before_it_starts_is_counted_out_once() =>
+        _coyote.Run(RevokeBody, Scale, MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.IteratorWorkerStartsWithoutCas)]
+    public void A_worker_start_that_races_its_revocation_without_a_CAS_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorWorkerStartsWithoutCas, RevokeBody, "counted out | Deadlock", 4 * Scale, MaxSteps); // found in 18-182 iterations with random seeds
+
     // (On the array source: with the growing chunks of the sequence, a stale length can also strand a worker whose
     // two-result flush waits for space the consumer never frees, so the fault may show as a deadlock instead.)
     [Fact]
@@ -253,6 +265,18 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         int taken = Drain(results, probe, count, "results out of order", out Exception? error);
         Specification.Assert(error is null, $"results out of order or lost: the iteration threw after {taken} results: {error}");
         Specification.Assert(taken == count, $"results out of order or lost: {taken} of {count}");
+    }
+
+    private static void RevokeBody()
+    {
+        const int count = 1; // a consumer that claims the one chunk and finds the end, maybe before the pool starts either worker
+        var probe = new SelectorProbe();
+        IEnumerator<int> results = SequenceSource(count).ParallelSelect(probe.Select, Options(chunkSize: 1, bufferSize: 2, degree: 3)).GetEnumerator(); // read under the lock: its end is known only when a claim finds it
+        int taken = Drain(results, probe, count, "revoked worker: results out of order", out Exception? error);
+        results.Dispose(); // joins the worker, or runs its revoked start inline
+        Specification.Assert(error is null && taken == count, $"revoked worker: results out of order or lost: {taken} of {count}, {error}");
+        int active = ((ParallelSelectRun<int>)results).ActiveWorkerCount;
+        Specification.Assert(active == 0, $"revoked worker: a worker was counted out {(active < 0 ? "twice" : "never")} ({active} still counted)");
     }
 
     private static void RetiringBody(Func<int, IEnumerable<int>> source, int chunkSize = 1, int bufferSize = 2)

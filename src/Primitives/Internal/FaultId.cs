@@ -177,6 +177,9 @@ internal enum FaultId
 
     // --- Iterators/ParallelSelect ---
 
+    /// <summary>A worker takes its start with a plain store instead of a CAS: a start that races the consumer's revocation both runs and is counted out (the worker count goes wrong).</summary>
+    IteratorWorkerStartsWithoutCas,
+
     /// <summary>The consumer reads a whole batch from the owner's ring, past the chunk's end (order).</summary>
     IteratorReadPastChunkEnd,
 

@@ -377,6 +377,11 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// <summary>The worker loop. Worker <paramref name="worker"/>; the only producer of its ring.</summary>
     private void RunWorker(int worker)
     {
+        if (CallerRuns && !TryStartWorker())
+        {
+            return; // revoked: the consumer stopped claiming before the pool started this worker, and counted it out
+        }
+
         SpscRingBuffer<TResult> ring = RingOf(worker);
         CancellationToken token = WorkerToken;
         TSelector selector = _selector;

@@ -39,8 +39,15 @@ internal abstract class ParallelSelectRun<TResult>
     private long _knownChunkCount;
     private List<Exception>? _shutdownErrors; // consumer-owned: what user code threw during shutdown
 
-    /// <summary>Workers still running (not exited, not retired).</summary>
+    /// <summary>Workers still running (not exited, not retired), counting those spawned but not started yet.</summary>
     private int _activeWorkers;
+
+    /// <summary>
+    /// Caller-runs: workers spawned that the pool has not started yet. A worker takes one on start (CAS); the consumer,
+    /// once it stops claiming, takes all that are left (<see cref="RevokeUnstartedWorkers"/>), and a worker that finds none
+    /// returns at once: its start was revoked, and it was counted out of <see cref="_activeWorkers"/>.
+    /// </summary>
+    private int _unstartedWorkers;
 
     /// <summary>Set (to 1) by the first worker that retires: the selector is cheap (see "Cheap selectors").</summary>
     private int _workerRetired;
@@ -251,6 +258,7 @@ internal abstract class ParallelSelectRun<TResult>
         }
 
         _activeWorkers = degree; // plain: no worker exists yet; the spawns below publish it
+        _unstartedWorkers = CallerRuns ? degree : 0; // plain: as above
         if (degree == 0)
         {
             return true; // caller-runs alone: the consumer computes every chunk
@@ -609,12 +617,59 @@ internal abstract class ParallelSelectRun<TResult>
     /// </summary>
     protected void OnConsumerStopsClaiming()
     {
+        RevokeUnstartedWorkers();
         Interlocked.Exchange(ref _noMoreChunks, 1); // full fence; pairs with the Volatile.Read in OnWorkerExit
         if (Volatile.Read(ref _activeWorkers) == 0) // pairs with the Interlocked.Decrement in OnWorkerExit
         {
             _registry!.Close();
         }
     }
+
+    /// <summary>
+    /// Caller-runs, at the start of the worker loop: takes one of the unstarted workers' starts. False when the consumer
+    /// revoked it (it stopped claiming first): the worker then returns at once, without touching the run's state.
+    /// </summary>
+    protected bool TryStartWorker()
+    {
+        int unstarted = Volatile.Read(ref _unstartedWorkers); // acquire: pairs with the CAS below and the consumer's Exchange
+        while (unstarted > 0)
+        {
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.IteratorWorkerStartsWithoutCas))
+            {
+                Volatile.Write(ref _unstartedWorkers, unstarted - 1); // SEEDED FAULT: a start that races the consumer's revocation can both run and be counted out
+                return true;
+            }
+#endif
+            int seen = Interlocked.CompareExchange(ref _unstartedWorkers, unstarted - 1, unstarted); // full fence; pairs with the consumer's Exchange in RevokeUnstartedWorkers: exactly one of them takes each start
+            if (seen == unstarted)
+            {
+                return true;
+            }
+
+            unstarted = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Caller-runs, when the consumer stops claiming: the workers the pool has not started yet will find nothing to do,
+    /// so their starts are revoked and they are counted out of the active workers now, as if they had retired. Without
+    /// this, a pool that lends no thread (every pool thread blocked, and the pool at its maximum) would keep the run from
+    /// ending: the registry closes only once no worker is active. Consumer.
+    /// </summary>
+    private void RevokeUnstartedWorkers()
+    {
+        int revoked = Interlocked.Exchange(ref _unstartedWorkers, 0); // full fence; pairs with TryStartWorker's CAS: a start it takes is never run
+        if (revoked != 0)
+        {
+            Interlocked.Add(ref _activeWorkers, -revoked); // full fence; pairs with the workers' decrements in OnWorkerExit (the caller then sets the mark and reads the count)
+        }
+    }
+
+    /// <summary>Workers counted as running (tests: 0 once the run has shut down; each worker is counted out exactly once).</summary>
+    internal int ActiveWorkerCount => Volatile.Read(ref _activeWorkers); // acquire: pairs with the decrements
 
     /// <summary>Whether some worker is still running (not exited, not retired). A snapshot; once false, it stays false.</summary>
     protected bool HasActiveWorkers => Volatile.Read(ref _activeWorkers) != 0; // pairs with the Interlocked.Decrement in OnWorkerExit

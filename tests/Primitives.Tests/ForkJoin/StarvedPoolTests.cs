@@ -136,4 +136,45 @@ public class StarvedPoolTests
         await WithPoolLimitedToProcessorCount(() => Level(12));
         Assert.Equal(1 << 12, Interlocked.Read(ref leaves));
     }
+
+    [Fact]
+    public async Task A_sequence_and_a_chain_finish_when_the_pool_lends_no_thread()
+    {
+        static IEnumerable<int> Sequence(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                yield return i;
+            }
+        }
+
+        var options = new Primitives.Iterators.ParallelSelectOptions { MaxDegreeOfParallelism = 2 };
+        List<int>? single = null, chained = null;
+        await WithPoolLimitedToProcessorCount(() =>
+        {
+            // Every pool thread blocked: the workers the iterators spawn never start, and the enumerating thread computes
+            // every chunk; the end of a sequence is known only once the registry closes, which must not wait for them.
+            var release = new ManualResetEventSlim(); // not disposed: blockers still waiting on it when the test fails must not crash the process
+            int limit = Environment.ProcessorCount;
+            for (int i = 0; i <= limit; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(_ => release.Wait(), null);
+            }
+
+            try
+            {
+                // Saturated: every thread the pool may have is blocked (the test runner holds some), and a blocker still waits.
+                Assert.True(SpinWait.SpinUntil(() => ThreadPool.PendingWorkItemCount > 0 && ThreadPool.ThreadCount >= limit, HangGuard), "the pool did not saturate");
+                single = [.. Primitives.Iterators.ParallelSelectExtensions.ParallelSelect(Sequence(3), x => x * 10, options)];
+                chained = [.. Primitives.Iterators.ParallelSelectExtensions.ParallelSelect(
+                    Primitives.Iterators.ParallelSelectExtensions.ParallelSelect(Sequence(1000), x => x + 1, options), x => x * 2, options)];
+            }
+            finally
+            {
+                release.Set();
+            }
+        });
+        Assert.Equal([0, 10, 20], single);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(x => (x + 1) * 2), chained);
+    }
 }
