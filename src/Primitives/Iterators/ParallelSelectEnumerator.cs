@@ -36,6 +36,8 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private int _ownNext; // direct chunk: the next item to compute
     private Exception? _ownSourceError; // direct chunk: the source's exception after its items
     private bool _sourceExhausted; // the consumer claims no more: the source is exhausted, every chunk is claimed, or the run stopped
+    private bool _readingBatches; // a chain's next stage is in ReadBatch
+    private Exception? _pendingEndError; // what the end's shutdown threw while read in batches: Dispose throws it
 
     internal ParallelSelectEnumerator(IEnumerable<T> source, TSelector selector, ParallelSelectOptions options)
         : base(options)
@@ -50,9 +52,28 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     public bool MoveNext() => TryTakeFromBatch() || MoveNextSlow();
 
     /// <inheritdoc/>
+    /// <remarks>What the run's own shutdown throws at the end (the source's Dispose, a callback) is not thrown here but by
+    /// <see cref="Dispose"/>: the next stage disposes this one after its own join, whether it read to the end or stopped
+    /// early, so the exception reaches its user either way, as a sequential chain's disposal would throw it.</remarks>
     public int ReadBatch(Span<TResult> destination)
     {
-        if (destination.IsEmpty || !MoveNext())
+        if (destination.IsEmpty)
+        {
+            return 0;
+        }
+
+        _readingBatches = true;
+        bool moved;
+        try
+        {
+            moved = MoveNext();
+        }
+        finally
+        {
+            _readingBatches = false;
+        }
+
+        if (!moved)
         {
             return 0;
         }
@@ -96,7 +117,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 }
                 else if (chunk == long.MaxValue || !AwaitOwner(chunk))
                 {
-                    ThrowIfAny(Shutdown(stop: false)); // the end; a source whose Dispose throws still ends with its exception
+                    Exception? endError = Shutdown(stop: false); // the end; a source whose Dispose throws still ends with its exception
+                    if (endError is not null && _readingBatches)
+                    {
+                        _pendingEndError = endError; // read by a chain's next stage: thrown by Dispose (see ReadBatch)
+                        return false;
+                    }
+
+                    ThrowIfAny(endError);
                     return false;
                 }
             }
@@ -660,7 +688,12 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     }
 
     /// <inheritdoc/>
-    public void Dispose() => ThrowIfAny(Shutdown(stop: true));
+    public void Dispose()
+    {
+        Exception? error = Shutdown(stop: true) ?? _pendingEndError;
+        _pendingEndError = null;
+        ThrowIfAny(error);
+    }
 
     /// <inheritdoc/>
     public void Reset() => throw new NotSupportedException();

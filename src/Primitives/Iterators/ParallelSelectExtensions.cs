@@ -77,7 +77,9 @@ public static class ParallelSelectExtensions
     /// <typeparam name="TResult">The type of the results.</typeparam>
     /// <param name="source">The sequence to project.</param>
     /// <param name="localInit">Creates one worker's state; called once per worker, on that worker's thread, before
-    /// its first item.</param>
+    /// its first item. The enumerating thread, which computes too, gets a state of its own; when the results are the
+    /// source of another <c>ParallelSelect</c>, "the enumerating thread" is whichever of that stage's threads reads
+    /// them at the time, so that state is used by one thread at a time, not always the same one.</param>
     /// <param name="selector">The projection; receives the item and the calling worker's state.</param>
     /// <param name="options">See <see cref="ParallelSelect{T, TResult}(IEnumerable{T}, Func{T, TResult}, ParallelSelectOptions?)"/>.</param>
     /// <returns>A lazy sequence of the results, in input order (unless unordered).</returns>

@@ -115,4 +115,66 @@ public class ChainTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_chain_throws_its_sources_Dispose_exception_also_when_the_loop_breaks(bool breakEarly)
+    {
+        for (int run = 0; run < 20; run++)
+        {
+            var source = new DisposeFailingSequence(10);
+            var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 1 };
+            IEnumerable<int> chain = source.ParallelSelect(x => x, options).ParallelSelect(x => x, new ParallelSelectOptions { MaxDegreeOfParallelism = 1, ChunkSize = 100 }); // the second stage reads the first to its end at once
+            var results = new List<int>();
+            Exception? error = Record.Exception(() =>
+            {
+                foreach (int result in chain)
+                {
+                    results.Add(result);
+                    if (breakEarly)
+                    {
+                        break;
+                    }
+                }
+            });
+
+            Assert.Same(source.Failure, error); // as a sequential chain's disposal would throw it
+            Assert.Equal(breakEarly ? [0] : Enumerable.Range(0, 10), results);
+            Assert.Equal(1, source.Disposals);
+        }
+    }
+
+    /// <summary>0..count-1, whose enumerator's Dispose throws <see cref="Failure"/>.</summary>
+    private sealed class DisposeFailingSequence(int count) : IEnumerable<int>
+    {
+        private int _disposals;
+
+        public Exception Failure { get; } = new InvalidOperationException("dispose");
+
+        public int Count { get; } = count;
+
+        public int Disposals => Volatile.Read(ref _disposals);
+
+        public IEnumerator<int> GetEnumerator() => new Enumerator(this);
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private sealed class Enumerator(DisposeFailingSequence owner) : IEnumerator<int>
+        {
+            public int Current { get; private set; } = -1;
+
+            object System.Collections.IEnumerator.Current => Current;
+
+            public bool MoveNext() => ++Current < owner.Count;
+
+            public void Reset() => throw new NotSupportedException();
+
+            public void Dispose()
+            {
+                Interlocked.Increment(ref owner._disposals);
+                throw owner.Failure;
+            }
+        }
+    }
 }
