@@ -329,6 +329,7 @@ internal abstract class ParallelSelectRun<TResult>
             long next = ++_chunk;
             if (next >= _knownChunkCount)
             {
+                _token.ThrowIfCancellationRequested(); // a cancelled run ends with the cancellation, as at the end of a sequence (OnNoMoreChunks), even when every result was computed before
                 chunkToWaitFor = long.MaxValue; // the end
                 return null;
             }

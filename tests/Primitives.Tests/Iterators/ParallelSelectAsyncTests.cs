@@ -283,4 +283,27 @@ public class ParallelSelectAsyncTests
         Assert.Equal(source, results);
         Assert.True(GC.GetTotalAllocatedBytes() - before < 100_000_000, "per-degree arrays: 50M selector slots would take 400 MB");
     }
+
+    [Fact]
+    public async Task A_cancellation_after_every_result_was_computed_still_ends_the_iteration_with_it()
+    {
+        using var cts = new CancellationTokenSource();
+        int[] source = Enumerable.Range(0, 1000).ToArray();
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 2, CancellationToken = cts.Token };
+        var results = new List<int>();
+        OperationCanceledException oce = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (int result in source.ParallelSelectAsync((x, _) => new ValueTask<int>(x), options))
+            {
+                results.Add(result);
+                if (results.Count == 1)
+                {
+                    await Task.Delay(200); // the workers compute the rest meanwhile
+                    await cts.CancelAsync();
+                }
+            }
+        });
+        Assert.Equal(cts.Token, oce.CancellationToken);
+        Assert.Equal(Enumerable.Range(0, results.Count), results); // a prefix, in order
+    }
 }

@@ -388,6 +388,29 @@ public class ParallelSelectTests
     }
 
     [Fact]
+    public void A_cancellation_after_every_result_was_computed_still_ends_the_iteration_with_it()
+    {
+        using var cts = new CancellationTokenSource();
+        int[] source = [0, 1]; // the consumer computes chunk 0 itself, the worker chunk 1 during the pause: only a ring read is left
+        var options = new ParallelSelectOptions { CancellationToken = cts.Token, MaxDegreeOfParallelism = 2, ChunkSize = 1 };
+        var results = new List<int>();
+        OperationCanceledException thrown = Assert.ThrowsAny<OperationCanceledException>(() =>
+        {
+            foreach (int x in source.ParallelSelect(x => x, options))
+            {
+                results.Add(x);
+                if (results.Count == 1)
+                {
+                    Thread.Sleep(200); // the worker computes chunk 1 meanwhile
+                    cts.Cancel();
+                }
+            }
+        });
+        Assert.Equal(cts.Token, thrown.CancellationToken);
+        Assert.Equal(Enumerable.Range(0, results.Count), results); // a prefix, in order
+    }
+
+    [Fact]
     public void Already_cancelled_token_throws_on_first_MoveNext()
     {
         using var cts = new CancellationTokenSource();
