@@ -238,7 +238,7 @@ internal sealed partial class Worker
             FlushHeldCounts(); // before any wait: nobody waits for a count this thread holds
             if (isDone(state))
             {
-                return;
+                break; // through the restore below
             }
 
             if (++idle < IdleSpins)

@@ -317,5 +317,16 @@ internal sealed class AsyncParallelSelectEnumerator<T, TResult, TSelector> : Par
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync() => ThrowIfAny(await ShutdownAsync(stop: true).ConfigureAwait(false));
+    /// <exception cref="InvalidOperationException">A MoveNextAsync of this enumerator has not completed.</exception>
+    public ValueTask DisposeAsync()
+    {
+        if (_moving)
+        {
+            ThrowHelper.ThrowInvalidOperationException("A MoveNextAsync of this enumerator is still in progress: await it before disposing the enumerator (cancel the token to end it early).");
+        }
+
+        return DisposeCoreAsync();
+    }
+
+    private async ValueTask DisposeCoreAsync() => ThrowIfAny(await ShutdownAsync(stop: true).ConfigureAwait(false));
 }

@@ -36,8 +36,8 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private int _ownNext; // direct chunk: the next item to compute
     private Exception? _ownSourceError; // direct chunk: the source's exception after its items
     private bool _sourceExhausted; // the consumer claims no more: the source is exhausted, every chunk is claimed, or the run stopped
-    private bool _readingBatches; // a chain's next stage is in ReadBatch
-    private Exception? _pendingEndError; // what the end's shutdown threw while read in batches: Dispose throws it
+    private bool _readingBatches; // a chain's next stage is in ReadBatch (plain: its claimers call it one at a time, under that stage's source lock)
+    private Exception? _pendingEndError; // what the end's shutdown threw while read in batches: Dispose throws it (plain: written under the next stage's source lock, read by its consumer after its join, which orders both)
 
     internal ParallelSelectEnumerator(IEnumerable<T> source, TSelector selector, ParallelSelectOptions options)
         : base(options)

@@ -94,7 +94,7 @@ internal sealed class SpscBufferChannel<T, TBuffer> : Channel<T>
         Interlocked.Exchange(ref _parkedWriteWriting, 1); // full fence; pairs with TryComplete's read of the flag after its CompareExchange
         if (DoneWriting is not null)
         {
-            Volatile.Write(ref _parkedWriteWriting, 0); // release: nothing stored
+            Volatile.Write(ref _parkedWriteWriting, 0); // release: nothing stored; pairs with TryComplete's read of the flag (it may still see 1: this write then completes the buffer below)
             CompleteBuffer(); // the completion may have seen this write in flight and left it to this write; idempotent
             return false;
         }

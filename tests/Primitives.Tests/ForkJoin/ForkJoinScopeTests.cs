@@ -238,6 +238,26 @@ public class ForkJoinScopeTests
         Assert.Null(failure);
     }
 
+    [Fact]
+    public async Task An_async_task_run_by_a_joiner_inside_a_task_of_an_exclusive_scheduler_does_not_continue_on_it()
+    {
+        // The joiner is a task of the exclusive scheduler, blocked in the join: an await that continued on that scheduler
+        // would wait for the joiner's own task to end.
+        var pair = new ConcurrentExclusiveSchedulerPair();
+        Task run = Task.Factory.StartNew(
+            () =>
+            {
+                for (int i = 0; i < 20; i++)
+                {
+                    ForkJoinScope.Run(scope => scope.SpawnAsync(async _ => await Task.Delay(1)));
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.None,
+            pair.ExclusiveScheduler);
+        await run.WaitAsync(HangGuard);
+    }
+
     /// <summary>A context whose thread only ever runs what it posted itself: posts queue up and never run.</summary>
     private sealed class BlockingContext : SynchronizationContext
     {

@@ -155,6 +155,28 @@ public class ReuseAndCreditTests
     }
 
     [Fact]
+    public async Task A_helping_wait_gives_the_thread_its_entry_scope_back_however_it_ends()
+    {
+        ForkJoinScope? heldAfter = null;
+        ForkJoinScope? scope = null;
+        var thread = new Thread(() =>
+        {
+            Worker worker = Worker.Current;
+            worker.Enter();
+            scope = ForkJoinScope.Open();
+            scope.Spawn(_ => { }); // into this thread's task queue: the wait runs it (unless a stealer does), and holds its scope
+            int[] checks = [0];
+            worker.HelpUntil(static c => ++c[0] >= 3, checks, new Primitives.Internal.WaitGate(), static _ => true); // done at the third check: after a look that found nothing
+            heldAfter = worker.HeldScope;
+            worker.Exit();
+        });
+        thread.Start();
+        Assert.True(thread.Join(HangGuard));
+        Assert.Null(heldAfter); // the thread ran no task of any scope around the wait
+        await scope!.JoinAsync().WaitAsync(HangGuard);
+    }
+
+    [Fact]
     public void A_spawn_into_a_finished_scope_throws_even_from_a_thread_that_held_its_counts()
     {
         ForkJoinScope? finished = null;

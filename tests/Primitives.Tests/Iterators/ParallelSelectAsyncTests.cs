@@ -269,6 +269,31 @@ public class ParallelSelectAsyncTests
     }
 
     [Fact]
+    public async Task A_DisposeAsync_while_a_MoveNextAsync_is_pending_is_refused_and_the_run_goes_on()
+    {
+        using var release = new SemaphoreSlim(0);
+        IAsyncEnumerator<int> results = Enumerable.Range(0, 10).ToArray()
+            .ParallelSelectAsync(async (x, ct) =>
+            {
+                if (x == 0)
+                {
+                    await release.WaitAsync(ct); // keeps the first MoveNextAsync pending
+                }
+
+                return x;
+            })
+            .GetAsyncEnumerator();
+        Task<bool> first = results.MoveNextAsync().AsTask();
+        Assert.False(first.IsCompleted);
+        Assert.Throws<InvalidOperationException>(() => { _ = results.DisposeAsync().AsTask(); }); // thrown by the call itself
+        release.Release();
+        Assert.True(await first);
+        Assert.Equal(0, results.Current);
+        await results.DisposeAsync();
+        Assert.False(await results.MoveNextAsync());
+    }
+
+    [Fact]
     public async Task A_huge_degree_over_a_short_list_allocates_per_worker_not_per_degree()
     {
         var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 50_000_000 };
