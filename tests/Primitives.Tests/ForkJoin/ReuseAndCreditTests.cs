@@ -117,12 +117,21 @@ public class ReuseAndCreditTests
         for (int i = 0; i < 20; i++)
         {
             ForkJoinScope scope = ForkJoinScope.Open();
+            using var spawned = new ManualResetEventSlim();
             int ran = 0;
             bool joined = false;
             Fork.Join(
                 () => Fork.Join(
-                    () => scope.Spawn(_ => Interlocked.Increment(ref ran)), // above the inner join's job: popped and run by the join, unless stolen
-                    () => joined = scope.JoinAsync().Wait(HangGuard)), // no task of the scope: it must not hold the scope open
+                    () =>
+                    {
+                        scope.Spawn(_ => Interlocked.Increment(ref ran)); // above the inner join's job: popped and run by the join, unless stolen
+                        spawned.Set();
+                    },
+                    () =>
+                    {
+                        spawned.Wait(); // a thief that took this side runs it alongside the left one
+                        joined = scope.JoinAsync().Wait(HangGuard); // no task of the scope: it must not hold the scope open
+                    }),
                 () => { });
             Assert.True(joined, "the right side waited for a scope whose counts its own thread held");
             Assert.Equal(1, Volatile.Read(ref ran));

@@ -155,16 +155,17 @@ public class StarvedPoolTests
             // Every pool thread blocked: the workers the iterators spawn never start, and the enumerating thread computes
             // every chunk; the end of a sequence is known only once the registry closes, which must not wait for them.
             var release = new ManualResetEventSlim(); // not disposed: blockers still waiting on it when the test fails must not crash the process
-            int limit = Environment.ProcessorCount;
-            for (int i = 0; i <= limit; i++)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(_ => release.Wait(), null);
-            }
-
             try
             {
-                // Saturated: every thread the pool may have is blocked (the test runner holds some), and a blocker still waits.
-                Assert.True(SpinWait.SpinUntil(() => ThreadPool.PendingWorkItemCount > 0 && ThreadPool.ThreadCount >= limit, HangGuard), "the pool did not saturate");
+                // Saturated: blockers are queued until one stays queued, so every thread the pool has (however many it kept
+                // from before the limit) is blocked; the test runner holds some of them itself.
+                for (int queued = 0; ThreadPool.PendingWorkItemCount == 0; queued++)
+                {
+                    Assert.True(queued < 1000, "the pool did not saturate");
+                    ThreadPool.UnsafeQueueUserWorkItem(_ => release.Wait(), null);
+                    Thread.Sleep(20);
+                }
+
                 single = [.. Primitives.Iterators.ParallelSelectExtensions.ParallelSelect(Sequence(3), x => x * 10, options)];
                 chained = [.. Primitives.Iterators.ParallelSelectExtensions.ParallelSelect(
                     Primitives.Iterators.ParallelSelectExtensions.ParallelSelect(Sequence(1000), x => x + 1, options), x => x * 2, options)];
