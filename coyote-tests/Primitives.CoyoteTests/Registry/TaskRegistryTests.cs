@@ -35,7 +35,7 @@ public sealed class TaskRegistryTests(ITestOutputHelper output)
     [Fact]
     [SeededFault(FaultId.RegistryTagBeforeOwner)]
     public void Storing_the_tag_before_the_owner_is_found() =>
-        _coyote.ExpectFault(FaultId.RegistryTagBeforeOwner, () => OwnerBody(new TaskRegistry(2)), "wrong owner", maxSteps: MaxSteps);
+        _coyote.ExpectFault(FaultId.RegistryTagBeforeOwner, () => OwnerBody(new TaskRegistry(2)), "wrong owner | Deadlock", maxSteps: MaxSteps); // under some random seeds the stale owner shows as a wait that never ends
 
     // Invariant: a claimed number is always below released + window (claimed - released <= window).
     [Fact]
