@@ -127,6 +127,13 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Claiming_past_a_chunk_published_since_the_miss_is_found() =>
         _coyote.WithStrategy("probabilistic:5").ExpectFault(FaultId.IteratorDirectClaimWithoutSecondLook, () => RetiringRaceBody(degree: 2), "out of order | Deadlock", 20 * Scale, MaxSteps); // results lost, or the consumer waits on its own ring
 
+    // The consumer takes the rest of the source over only with no worker running (and none to come) and the chunk it
+    // needs unpublished: then nothing is in flight. Taking it over while a worker runs loses that worker's chunk.
+    [Fact]
+    [SeededFault(FaultId.IteratorTakeOverWhileWorkersRun)]
+    public void Taking_the_source_over_while_a_worker_runs_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorTakeOverWhileWorkersRun, () => RetiringBody(SequenceSource), "out of order | lost | Deadlock", Scale, MaxSteps);
+
     [Fact]
     [SeededFault(FaultId.IteratorRetiringWorkerClosesRegistry)]
     public void A_retiring_worker_closing_the_registry_is_found() =>

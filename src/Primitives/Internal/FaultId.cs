@@ -227,5 +227,8 @@ internal enum FaultId
 
     /// <summary>Cheap selectors: with no worker running, the consumer claims without looking again for the chunk it awaits (published since its miss): a later chunk goes into its full ring, results lost.</summary>
     IteratorDirectClaimWithoutSecondLook,
+
+    /// <summary>The consumer takes the rest of the source over while a worker still runs: a chunk the worker claimed but has not published is read past (a sequence) or read twice while its worker waits for a window slot that never frees (a list).</summary>
+    IteratorTakeOverWhileWorkersRun,
 }
 #endif

@@ -20,7 +20,7 @@ internal abstract class ChunkSource<T>
 {
     /// <summary>Items a reader copies between two checks of <see cref="IsStopped"/>: after a stop, a worker leaves the
     /// user's enumerator or indexer after at most this many more calls.</summary>
-    internal const int StopCheckInterval = 8;
+    internal const int StopCheckInterval = 32;
 
     /// <summary>The chunk number <see cref="TryClaim"/> gives with false when the consumer found another claimer reading
     /// the source (the source may not have ended).</summary>
@@ -105,6 +105,20 @@ internal abstract class ChunkSource<T>
 
         return scratch;
     }
+
+    /// <summary>
+    /// Hands the rest of the source, from chunk <paramref name="nextChunk"/> on, over to the consumer, which then reads
+    /// it with <see cref="TryReadOn"/> and claims no more. False when the source has ended. Consumer, only once no worker
+    /// runs or can start again, and every chunk before <paramref name="nextChunk"/> was claimed and none after it.
+    /// </summary>
+    internal abstract bool TryTakeOver(long nextChunk);
+
+    /// <summary>
+    /// After <see cref="TryTakeOver"/>: the next items, at most <paramref name="max"/>, as <see cref="TryClaim"/> gives a
+    /// chunk's (a range of the source array or of <paramref name="scratch"/>, then possibly the source's exception).
+    /// False at the end of the source, or when the run stopped (the caller tells them apart by its token). Consumer.
+    /// </summary>
+    internal abstract bool TryReadOn(ref T[]? scratch, int max, out ArraySegment<T> items, out Exception? sourceError, CancellationToken cancellationToken);
 
     /// <summary>Disposes the user's enumerator, if this source opened one. Consumer thread, once, after every worker was joined.</summary>
     internal virtual void DisposeEnumerator()

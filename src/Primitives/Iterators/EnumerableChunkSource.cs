@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Primitives.Registry;
 
@@ -17,6 +18,10 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
     // Guarded by _lock: plain accesses, only the worker holding the lock reads or writes them.
     private bool _ended;
     private long _claims;
+
+    // Consumer-owned once it took the source over (TryTakeOver's lock orders its reads after the workers' last claim).
+    private bool _takenOver;
+    private bool _readOnEnded;
 
     /// <summary>Next chunk number in unordered mode; only advanced under _lock, but read through Interlocked like the list source.</summary>
     private long _nextChunk;
@@ -170,6 +175,53 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
         }
 
         return true;
+    }
+
+    /// <inheritdoc/>
+    internal override bool TryTakeOver(long nextChunk)
+    {
+        lock (_lock) // orders this after the last claim of every worker (they have all left: the caller's precondition)
+        {
+            _takenOver = !_ended; // from here on only the consumer reads the enumerator, without the lock
+            _ended = true; // no claim follows
+            return _takenOver;
+        }
+    }
+
+    /// <inheritdoc/>
+    internal override bool TryReadOn(ref T[]? scratch, int max, out ArraySegment<T> items, out Exception? sourceError, CancellationToken cancellationToken)
+    {
+        Debug.Assert(_takenOver, "read on without a take-over");
+        items = default;
+        sourceError = null;
+        if (_readOnEnded)
+        {
+            return false;
+        }
+
+        T[] buffer = EnsureScratch(ref scratch, max);
+        int read = 0;
+        try
+        {
+            bool complete = _batches is not null
+                ? ReadBatches(_batches, buffer.AsSpan(0, max), ref read, cancellationToken)
+                : ReadItems(buffer.AsSpan(0, max), ref read, cancellationToken);
+            if (!complete)
+            {
+                _readOnEnded = true;
+                return false; // the run stopped
+            }
+
+            _readOnEnded = read < max;
+        }
+        catch (Exception ex)
+        {
+            sourceError = ex;
+            _readOnEnded = true;
+        }
+
+        items = new ArraySegment<T>(buffer, 0, read);
+        return read > 0 || sourceError is not null;
     }
 
     /// <summary>Disposes the user's enumerator. Consumer thread, once, after every worker has been joined.</summary>

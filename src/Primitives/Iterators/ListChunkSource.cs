@@ -21,6 +21,9 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
     /// <summary>Next chunk number in unordered mode; taken with Interlocked.Increment by workers.</summary>
     private long _nextChunk;
 
+    /// <summary>The next item the consumer reads once it took the list over (consumer-owned from then on).</summary>
+    private int _readOn = -1;
+
     internal ListChunkSource(object list, int count, int chunkSize, TaskRegistry registry, bool ordered)
         : base(registry, ordered)
     {
@@ -44,6 +47,38 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
         return claimed;
     }
 
+    /// <inheritdoc/>
+    internal override bool TryTakeOver(long nextChunk)
+    {
+        // No lock to take: chunks are claimed by number, and no worker claims any more (the caller's precondition).
+        _readOn = (int)Math.Min(_count, nextChunk * _chunkSize);
+        return _readOn < _count;
+    }
+
+    /// <inheritdoc/>
+    internal override bool TryReadOn(ref T[]? scratch, int max, out ArraySegment<T> items, out Exception? sourceError, CancellationToken cancellationToken)
+    {
+        Debug.Assert(_readOn >= 0, "read on without a take-over");
+        int start = _readOn;
+        int length = Math.Min(max, _count - start);
+        if (length <= 0)
+        {
+            items = default;
+            sourceError = null;
+            return false;
+        }
+
+        if (!TryCopy(start, length, -1, ref scratch, out T[] array, out int offset, out int count, out sourceError, cancellationToken))
+        {
+            items = default;
+            return false; // the run stopped
+        }
+
+        _readOn = sourceError is null ? start + count : _count; // a list that threw has ended
+        items = new ArraySegment<T>(array, offset, count);
+        return true;
+    }
+
     /// <summary>The next chunk number in unordered mode (ordered mode takes the registry's). Worker.</summary>
     internal long NextUnorderedChunkNumber() => NextChunkNumber(ref _nextChunk, CancellationToken.None);
 
@@ -63,16 +98,28 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
         }
 
         int start = checked((int)(chunk * _chunkSize));
-        int length = Math.Min(_chunkSize, _count - start);
+        return TryCopy(start, Math.Min(_chunkSize, _count - start), chunk, ref scratch, out items, out offset, out count, out sourceError, cancellationToken);
+    }
+
+    /// <summary>
+    /// Items [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>): a range of the source array,
+    /// or a copy in <paramref name="scratch"/> for other lists. False when the run stopped before they were copied:
+    /// below <paramref name="chunk"/> (ordered) or at all (<paramref name="chunk"/> -1, the consumer reading on).
+    /// </summary>
+    private bool TryCopy(int start, int length, long chunk, ref T[]? scratch, out T[] items, out int offset, out int count, out Exception? sourceError, CancellationToken cancellationToken)
+    {
+        sourceError = null;
+        offset = count = 0;
         if (_array is not null)
         {
             (items, offset, count) = (_array, start, length);
             return true;
         }
 
-        // A list that is not an array is copied into the worker's scratch buffer: a List<T> at once (no user code);
+        // A list that is not an array is copied into the claimer's scratch buffer: a List<T> at once (no user code);
         // another list through its indexer, which is user code.
         T[] buffer = EnsureScratch(ref scratch, length);
+        items = buffer;
         try
         {
             if (_plainList is not null)
@@ -83,7 +130,7 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
 
             for (; count < length; count++)
             {
-                if (count % StopCheckInterval == 0 && IsAbandoned(chunk, cancellationToken))
+                if (count % StopCheckInterval == 0 && (chunk < 0 ? IsStopped(cancellationToken) : IsAbandoned(chunk, cancellationToken)))
                 {
                     count = 0;
                     return false; // the run stopped below this chunk: leave the user's indexer now
@@ -97,7 +144,6 @@ internal sealed class ListChunkSource<T> : ChunkSource<T>
             sourceError = ex;
         }
 
-        items = buffer;
         return true;
     }
 }

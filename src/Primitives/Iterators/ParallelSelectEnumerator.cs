@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using Primitives.ForkJoin;
 #if PRIMITIVES_FAULTS
 using Primitives.Internal;
@@ -30,11 +31,18 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private TSelector _consumerSelector; // the consumer's own copy, initialized on its first chunk
     private bool _consumerInitialized;
     private T[]? _consumerScratch; // the consumer's copy of a chunk of a list or sequence
-    private TResult[] _own = []; // the consumer's results: a chunk computed ahead (before it goes to its ring), or the current batch of its direct chunk
+    private TResult[] _own = []; // the consumer's results for a chunk computed ahead, before they go to its ring
     private long _ownChunk = -1; // the direct chunk still being computed; -1 when none (the consumer may claim)
     private ArraySegment<T> _ownItems; // direct chunk: its items
-    private int _ownNext; // direct chunk: the next item to compute
+    private int _ownNext; // direct chunk: the first item not yet in a window
     private Exception? _ownSourceError; // direct chunk: the source's exception after its items
+    private T[]? _windowItems; // the current window's items: the source array, or the consumer's scratch (a direct chunk, or a stretch read on)
+    private int _windowNext; // the next item of the current window, an index into _windowItems
+    private bool _tookOver; // the consumer alone reads the rest of the source, a stretch at a time (see TryClaimOwnChunk)
+    private int _stretch = 1; // taken over: the size of the last stretch read
+    private Exception? _stretchError; // taken over: the source's exception after the current stretch's items; thrown once they are yielded
+    private int _ownLeft = 1; // 1 + the items of the current window MoveNext still computes itself; 0 while the selector runs in such a move, and after it threw (see MoveOwn)
+    private Exception? _deferredFailure; // what a move in ReadBatch threw after it had copied results: thrown by the next move
     private bool _sourceExhausted; // the consumer claims no more: the source is exhausted, every chunk is claimed, or the run stopped
     private bool _readingBatches; // a chain's next stage is in ReadBatch (plain: its claimers call it one at a time, under that stage's source lock)
     private Exception? _pendingEndError; // what the end's shutdown threw while read in batches: Dispose throws it (plain: written under the next stage's source lock, read by its consumer after its join, which orders both)
@@ -49,7 +57,35 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     object? System.Collections.IEnumerator.Current => Current;
 
     /// <inheritdoc/>
-    public bool MoveNext() => TryTakeFromBatch() || MoveNextSlow();
+    /// <remarks>The hot path: the next item the consumer computes itself (its direct chunk, or the source it reads alone)
+    /// in one pass, as a sequential <c>Select</c> does; or the next result of a batch taken from a ring.</remarks>
+    public bool MoveNext()
+    {
+        int left = _ownLeft;
+        return left > 1 ? MoveOwn(left) : TryTakeFromBatch() || MoveNextSlow();
+    }
+
+    /// <summary>
+    /// Computes the next item of the current window (of the direct chunk, or of a stretch of a source the consumer took
+    /// over). Consumer, with <paramref name="left"/> = <see cref="_ownLeft"/> &gt; 1. No exception handler (it would keep
+    /// MoveNext from being inlined into the caller's loop): <see cref="_ownLeft"/> is 0 while the selector runs, so a
+    /// throw that leaves it there tells the next move, and <see cref="Dispose"/>, that this move failed
+    /// (<see cref="OnEscapedFailure"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool MoveOwn(int left)
+    {
+        _ownLeft = 0; // the failure mark, until the selector returned
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorCountFailingSlot))
+        {
+            _ownLeft = left - 1; // SEEDED FAULT: a throwing selector leaves no mark, and the next move goes on past the failure
+        }
+#endif
+        Current = _consumerSelector.Select(_windowItems![_windowNext++]);
+        _ownLeft = left - 1;
+        return true;
+    }
 
     /// <inheritdoc/>
     /// <remarks>What the run's own shutdown throws at the end (the source's Dispose, a callback) is not thrown here but by
@@ -63,27 +99,77 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
 
         _readingBatches = true;
-        bool moved;
         try
         {
-            moved = MoveNext();
+            if (!MoveNext())
+            {
+                return 0;
+            }
+
+            destination[0] = Current;
+            return 1 + (_ownLeft > 1 ? MoveOwnInto(destination[1..]) : TakeFromBatch(destination[1..]));
         }
         finally
         {
             _readingBatches = false;
         }
+    }
 
-        if (!moved)
+    /// <summary>
+    /// <see cref="ReadBatch"/> after its first result, inside a window: computes the window's next items straight into
+    /// <paramref name="destination"/>, in one tight loop. A selector failure is deferred to the next move: this call has
+    /// handed over results. Consumer.
+    /// </summary>
+    private int MoveOwnInto(Span<TResult> destination)
+    {
+        int copied = 0;
+        try
         {
-            return 0;
+            (int start, int left) = (_windowNext, _ownLeft);
+            _ownLeft = 0; // the failure mark, as in MoveOwn
+            SelectInto(_consumerSelector, _windowItems.AsSpan(start, Math.Min(destination.Length, left - 1)), destination, ref copied);
+            (_windowNext, _ownLeft) = (start + copied, left - copied);
+        }
+        catch (Exception ex)
+        {
+            (_deferredFailure, _ownLeft) = (ex, 0);
         }
 
-        destination[0] = Current;
-        return 1 + TakeFromBatch(destination[1..]);
+        if (copied > 0)
+        {
+            Current = destination[copied - 1];
+        }
+
+        return copied;
+    }
+
+    /// <summary>
+    /// The selector threw out of an earlier move (<see cref="MoveOwn"/>), and that exception went to the caller as it
+    /// was (or was deferred by <see cref="MoveOwnInto"/>: thrown now). Shuts the run down; anything its shutdown throws is dropped, the failure
+    /// that ended the run wins. The results end there. Consumer.
+    /// </summary>
+    private bool OnEscapedFailure()
+    {
+        Exception? deferred = _deferredFailure;
+        _deferredFailure = null;
+        Shutdown(stop: true);
+        _ownLeft = 1;
+        if (deferred is not null)
+        {
+            ThrowIfCallerCancelled(deferred);
+            ExceptionDispatchInfo.Throw(deferred);
+        }
+
+        return false;
     }
 
     private bool MoveNextSlow()
     {
+        if (_ownLeft == 0)
+        {
+            return OnEscapedFailure();
+        }
+
         if (State == RunState.Finished)
         {
             return false;
@@ -98,6 +184,11 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
             while (true)
             {
+                if (_tookOver)
+                {
+                    return ReadOn();
+                }
+
                 SpscRingBuffer<TResult>? ring = TryRefill(out long chunk);
                 if (ring is not null)
                 {
@@ -117,15 +208,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 }
                 else if (chunk == long.MaxValue || !AwaitOwner(chunk))
                 {
-                    Exception? endError = Shutdown(stop: false); // the end; a source whose Dispose throws still ends with its exception
-                    if (endError is not null && _readingBatches)
-                    {
-                        _pendingEndError = endError; // read by a chain's next stage: thrown by Dispose (see ReadBatch)
-                        return false;
-                    }
-
-                    ThrowIfAny(endError);
-                    return false;
+                    return EndOfResults();
                 }
             }
         }
@@ -135,6 +218,50 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             ThrowIfCallerCancelled(ex);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The consumer took the source over: reads its next stretch, and opens a window on it, or ends the results, or
+    /// throws what the source threw after the last stretch. Consumer, in MoveNextSlow's try.
+    /// </summary>
+    private bool ReadOn()
+    {
+        if (_stretchError is { } error)
+        {
+            _stretchError = null;
+            ExceptionDispatchInfo.Throw(error); // every item before it was yielded
+        }
+
+        WorkerToken.ThrowIfCancellationRequested();
+        _stretch = Math.Min(CheapBatchSize, _stretch * 2); // from 2 on: the first results come soon, as with growing chunks
+        bool read = _source!.TryReadOn(ref _consumerScratch, _stretch, out ArraySegment<T> items, out _stretchError, WorkerToken);
+        WorkerToken.ThrowIfCancellationRequested(); // also after the read: items read after a cancellation (the source may have waited for it) are not yielded
+        if (!read)
+        {
+            return EndOfResults();
+        }
+
+        if (items.Count == 0)
+        {
+            return ReadOn(); // the source threw before any item of this stretch: throws it
+        }
+
+        (_windowItems, _windowNext) = (items.Array, items.Offset);
+        return MoveOwn(items.Count + 1);
+    }
+
+    /// <summary>The end of the results: shuts the run down; a source whose Dispose throws still ends with its exception. Consumer, in MoveNextSlow's try.</summary>
+    private bool EndOfResults()
+    {
+        Exception? endError = Shutdown(stop: false);
+        if (endError is not null && _readingBatches)
+        {
+            _pendingEndError = endError; // read by a chain's next stage: thrown by Dispose (see ReadBatch)
+            return false;
+        }
+
+        ThrowIfAny(endError);
+        return false;
     }
 
     /// <summary>
@@ -152,7 +279,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             }
 
             OwnClaim claim = TryClaimOwnChunk(awaitingOwner: true);
-            if (claim == OwnClaim.Direct)
+            if (claim is OwnClaim.Direct or OwnClaim.TookOver)
             {
                 return true;
             }
@@ -184,6 +311,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
         /// <summary>Claimed a later chunk and computed it into the consumer's ring (or gave it up because the run stopped below it).</summary>
         Stashed,
+
+        /// <summary>Took the source over: the consumer alone reads the rest of it, a stretch at a time, without claims.</summary>
+        TookOver,
     }
 
     /// <summary>
@@ -235,6 +365,31 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             return OwnClaim.None;
         }
 
+        // No worker runs, and none can start again (HasActiveWorkers stays false once false); every claimed chunk is
+        // published, and the one the consumer needs is not: no chunk is in flight. The consumer takes the rest of the
+        // source over: it reads it a stretch at a time, with no claim (no registry slot, no lock), and computes each
+        // result in MoveNext.
+        bool takeOver = lookAgain;
+#if PRIMITIVES_FAULTS
+        if (Fault.Is(FaultId.IteratorTakeOverWhileWorkersRun))
+        {
+            takeOver = awaitingOwner; // SEEDED FAULT: the consumer takes the source over while a worker may still hold a claimed, unpublished chunk
+        }
+#endif
+        if (takeOver)
+        {
+            if (!_source.TryTakeOver(CurrentChunk))
+            {
+                StopClaiming(); // the source has ended
+                return OwnClaim.None;
+            }
+
+            StopClaiming();
+            InitializeConsumerSelector();
+            _tookOver = true;
+            return OwnClaim.TookOver;
+        }
+
         if (!_source.TryClaim(ref _consumerScratch, consumer: true, out long chunk, out ArraySegment<T> items, out Exception? sourceError, WorkerToken))
         {
             if (chunk != ChunkSource<T>.Busy)
@@ -255,8 +410,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         if (direct)
         {
             // The chunk the consumer needs: publish it (the registry must know it before Release), then compute it
-            // a batch at a time in RefillOwnChunk, as it is yielded.
-            EnsureOwnCapacity(Math.Min(items.Count, WorkerBatchSize));
+            // item by item as it is yielded, a window at a time (RefillOwnChunk).
             (_ownChunk, _ownItems, _ownNext, _ownSourceError) = (chunk, items, 0, sourceError);
             PublishChunk(chunk, items.Count, failed: sourceError is not null, DirectOwner);
             EnterChunk(DirectOwner);
@@ -323,45 +477,32 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         Debug.Assert(_ownChunk < 0 || _ownChunk == CurrentChunk, $"own chunk {_ownChunk} entered as chunk {CurrentChunk}");
         if (_ownChunk < 0)
         {
-            return false; // computed to its end, and only the failed-chunk mark is left
+            return false; // ended in a failure: only the failed-chunk mark is left
         }
 
-        // Compute the next batch: of a worker's batch size; larger once the workers retired for a cheap selector, which
-        // spares the consumer a return to the slow path every few results (still at most the chunk: the memory bound).
-        WorkerToken.ThrowIfCancellationRequested();
-        int count = Math.Min(ComputesAloneForACheapSelector ? CheapBatchSize : WorkerBatchSize, _ownItems.Count - _ownNext);
-        EnsureOwnCapacity(count);
-        ReadOnlySpan<T> items = _ownItems.AsSpan(_ownNext, count);
-        Exception? failure = null;
-        int done = 0;
-        try
+        if (_ownNext == _ownItems.Count)
         {
-            InitializeConsumerSelector();
-            SelectInto(_consumerSelector, items, _own, ref done);
-        }
-        catch (Exception ex) when (!IsOwnCancellation(ex))
-        {
-            failure = ex;
-        }
-
-        _ownNext += done;
-        if (failure is not null || _ownNext == _ownItems.Count)
-        {
-            _ownChunk = -1; // computed to its end (or its failure); _own is free once this batch has been yielded (claims happen only between batches)
-            failure ??= _ownSourceError;
-            if (failure is not null)
-            {
-                RecordFailure(CurrentChunk, failure); // thrown once the results before it are yielded (the failed-chunk mark)
-            }
-        }
-
-        if (done == 0)
-        {
+            // Every item was yielded, and the source threw after them (the chunk's length counts the failed-chunk mark).
+            _ownChunk = -1;
+            RecordFailure(CurrentChunk, _ownSourceError!); // thrown now that the results before it are yielded
             return false;
         }
 
-        ServeOwnResults(_own, done);
-        return true;
+        // Open the next window: MoveNext computes its items one at a time, as they are yielded (MoveOwn). Of a worker's
+        // batch size; larger once the workers retired for a cheap selector, which spares the consumer a return here
+        // every few items. Between two windows the consumer looks at the token.
+        WorkerToken.ThrowIfCancellationRequested();
+        InitializeConsumerSelector();
+        int count = Math.Min(ComputesAloneForACheapSelector ? CheapBatchSize : WorkerBatchSize, _ownItems.Count - _ownNext);
+        (_windowItems, _windowNext) = (_ownItems.Array, _ownItems.Offset + _ownNext);
+        _ownNext += count;
+        if (_ownNext == _ownItems.Count && _ownSourceError is null)
+        {
+            _ownChunk = -1; // the last window: claims resume once it is yielded (only MoveNextSlow claims, and only past a window)
+        }
+
+        CountOwnResults(count);
+        return MoveOwn(count + 1); // the window's first result; a throw reaches MoveNextSlow's handler, which shuts the run down
     }
 
     /// <summary>Runs the user's per-worker initializer for the consumer, once. Consumer.</summary>
@@ -636,6 +777,8 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// </summary>
     private Exception? Shutdown(bool stop)
     {
+        (_windowItems, _tookOver, _stretchError) = (null, false, null);
+        _ownLeft = Math.Min(_ownLeft, 1); // MoveNext computes nothing more (0, a move that threw, stays for Dispose and MoveNextSlow)
         if (!BeginShutdown(stop))
         {
             return null;
@@ -690,8 +833,15 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// <inheritdoc/>
     public void Dispose()
     {
+        bool failed = _ownLeft == 0; // a move threw, and its exception went to the caller (see MoveOwn): it wins over what shutdown throws
         Exception? error = Shutdown(stop: true) ?? _pendingEndError;
-        _pendingEndError = null;
+        (_pendingEndError, _deferredFailure) = (null, null);
+        if (failed)
+        {
+            _ownLeft = 1;
+            return;
+        }
+
         ThrowIfAny(error);
     }
 

@@ -121,7 +121,7 @@ internal abstract class ParallelSelectRun<TResult>
     protected SpscRingBuffer<TResult> ConsumerRing => _rings[_workerCount] ??= new SpscRingBuffer<TResult>(_ringCapacity);
 
     /// <summary>The current result. Consumer.</summary>
-    public TResult Current { get; private set; } = default!;
+    public TResult Current { get; protected set; } = default!;
 
     protected enum RunState
     {
@@ -382,17 +382,14 @@ internal abstract class ParallelSelectRun<TResult>
     protected virtual bool RefillOwnChunk() => false;
 
     /// <summary>
-    /// Serves <paramref name="count"/> (&gt; 0) results of the current chunk from <paramref name="results"/>, in
-    /// place: the consumer's own results. Consumer.
+    /// Counts <paramref name="count"/> (&gt; 0) results of the current chunk as served: the consumer computes them
+    /// itself as it yields them (caller-runs). Consumer.
     /// </summary>
-    protected void ServeOwnResults(TResult[] results, int count)
+    protected void CountOwnResults(int count)
     {
         Debug.Assert(count > 0 && count <= _remainingInChunk, $"serving {count} of {_remainingInChunk} remaining");
+        Debug.Assert(_batchIndex == _batchCount, "the consumer computes only once the batch is used up");
         _remainingInChunk -= count;
-        _batch = results;
-        _batchCount = count;
-        _batchIndex = 1;
-        Current = results[0];
     }
 
     /// <summary>Enters chunk <see cref="_chunk"/>, now that its owner is known. Consumer.</summary>

@@ -114,3 +114,36 @@ internal sealed class IndexOnlyList(int count) : IndexOnlyListBase
     protected override int GetItem(int index) =>
         (uint)index < (uint)count ? index : throw new ArgumentOutOfRangeException(nameof(index));
 }
+
+/// <summary>0..count-1, whose enumerator's Dispose throws <see cref="Failure"/>.</summary>
+internal sealed class DisposeFailingSequence(int count) : IEnumerable<int>
+{
+    private int _disposals;
+
+    public Exception Failure { get; } = new InvalidOperationException("dispose");
+
+    public int Count { get; } = count;
+
+    public int Disposals => Volatile.Read(ref _disposals);
+
+    public IEnumerator<int> GetEnumerator() => new Enumerator(this);
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private sealed class Enumerator(DisposeFailingSequence owner) : IEnumerator<int>
+    {
+        public int Current { get; private set; } = -1;
+
+        object System.Collections.IEnumerator.Current => Current;
+
+        public bool MoveNext() => ++Current < owner.Count;
+
+        public void Reset() => throw new NotSupportedException();
+
+        public void Dispose()
+        {
+            Interlocked.Increment(ref owner._disposals);
+            throw owner.Failure;
+        }
+    }
+}

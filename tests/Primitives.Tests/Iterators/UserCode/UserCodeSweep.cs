@@ -35,6 +35,9 @@ public enum Shape
 
     /// <summary>5,000 items; default options (only the token and the mode set).</summary>
     LargeDefault,
+
+    /// <summary>5,000 items; one thread: the enumerating thread computes every item itself (a sequence read item by item).</summary>
+    Alone,
 }
 
 /// <summary>
@@ -128,6 +131,7 @@ internal static class UserCodeSweep
         {
             Shape.Small => new() { MaxDegreeOfParallelism = 3, ChunkSize = 3, BufferSize = 4, Unordered = !ordered, CancellationToken = caller.Token },
             Shape.Large => new() { MaxDegreeOfParallelism = 3, ChunkSize = 64, BufferSize = 16, Unordered = !ordered, CancellationToken = caller.Token },
+            Shape.Alone => new() { MaxDegreeOfParallelism = 1, Unordered = !ordered, CancellationToken = caller.Token },
             _ => new() { Unordered = !ordered, CancellationToken = caller.Token },
         };
 
@@ -345,7 +349,7 @@ internal static class UserCodeSweep
                 break;
             case Expect.ChunkPrefixThenFailure:
                 ExpectSame(fixture.Failure, error, got, broken);
-                if (ordered && (!isPrefix || (shape != Shape.LargeDefault && results.Count % (shape == Shape.Small ? 3 : 64) != 0)))
+                if (ordered && (!isPrefix || (shape is Shape.Small or Shape.Large && results.Count % (shape == Shape.Small ? 3 : 64) != 0)))
                 {
                     broken.Add($"expected the results of whole chunks from the start, in order; {got}");
                 }
