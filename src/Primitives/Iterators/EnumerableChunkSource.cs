@@ -62,28 +62,12 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
                 ? _fixedChunkSize
                 : ChunkSizing.Growing(_claims);
             _claims++;
-            T[] buffer = EnsureScratch(ref scratch, size);
-            int read = 0;
-            try
+            if (!TryRead(ref scratch, size, out ArraySegment<T> read, out sourceError, out _ended, cancellationToken))
             {
-                bool complete = _batches is not null
-                    ? ReadBatches(_batches, buffer.AsSpan(0, size), ref read, cancellationToken)
-                    : ReadItems(buffer.AsSpan(0, size), ref read, cancellationToken);
-                if (!complete)
-                {
-                    _ended = true; // the run stopped: this chunk would be numbered above the stop; read no more
-                    return false;
-                }
-
-                _ended = read < size;
-            }
-            catch (Exception ex)
-            {
-                sourceError = ex;
-                _ended = true;
+                return false; // the run stopped: this chunk would be numbered above the stop; read no more
             }
 
-            if (read == 0 && sourceError is null)
+            if (read.Count == 0 && sourceError is null)
             {
                 return false;
             }
@@ -97,13 +81,46 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
                 return false;
             }
 
-            items = new ArraySegment<T>(buffer, 0, read);
+            items = read;
             return true;
         }
         finally
         {
             Monitor.Exit(_lock);
         }
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="size"/> items into <paramref name="scratch"/>. False when the run stopped (checked
+    /// while reading): then nothing is to be used, and the source counts as ended. <paramref name="ended"/>: the source
+    /// ended, or threw (<paramref name="sourceError"/>, after the items read before it). The lock's holder, or the
+    /// consumer once it took the source over.
+    /// </summary>
+    private bool TryRead(ref T[]? scratch, int size, out ArraySegment<T> items, out Exception? sourceError, out bool ended, CancellationToken cancellationToken)
+    {
+        T[] buffer = EnsureScratch(ref scratch, size);
+        int read = 0;
+        sourceError = null;
+        items = default;
+        try
+        {
+            bool complete = _batches is not null
+                ? ReadBatches(_batches, buffer.AsSpan(0, size), ref read, cancellationToken)
+                : ReadItems(buffer.AsSpan(0, size), ref read, cancellationToken);
+            ended = !complete || read < size;
+            if (!complete)
+            {
+                return false;
+            }
+        }
+        catch (Exception ex)
+        {
+            sourceError = ex;
+            ended = true;
+        }
+
+        items = new ArraySegment<T>(buffer, 0, read);
+        return true;
     }
 
     /// <summary>
@@ -132,7 +149,7 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
     /// <summary>
     /// Reads items into <paramref name="buffer"/> from <paramref name="read"/> until it is full; false when the source
     /// ended first. Each item is counted only once it was read (a throwing <c>Current</c> does not count a slot). Not
-    /// inlined, and with few values live across the user's calls: inside <see cref="TryClaim"/>'s exception handler's
+    /// inlined, and with few values live across the user's calls: inside <see cref="TryRead"/>'s exception handler's
     /// region, or short of registers, the loop's counter would live on the stack and be reloaded every item.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -199,29 +216,12 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
             return false;
         }
 
-        T[] buffer = EnsureScratch(ref scratch, max);
-        int read = 0;
-        try
+        if (!TryRead(ref scratch, max, out items, out sourceError, out _readOnEnded, cancellationToken))
         {
-            bool complete = _batches is not null
-                ? ReadBatches(_batches, buffer.AsSpan(0, max), ref read, cancellationToken)
-                : ReadItems(buffer.AsSpan(0, max), ref read, cancellationToken);
-            if (!complete)
-            {
-                _readOnEnded = true;
-                return false; // the run stopped
-            }
-
-            _readOnEnded = read < max;
-        }
-        catch (Exception ex)
-        {
-            sourceError = ex;
-            _readOnEnded = true;
+            return false; // the run stopped
         }
 
-        items = new ArraySegment<T>(buffer, 0, read);
-        return read > 0 || sourceError is not null;
+        return items.Count > 0 || sourceError is not null;
     }
 
     /// <summary>Disposes the user's enumerator. Consumer thread, once, after every worker has been joined.</summary>
