@@ -29,8 +29,9 @@ namespace Primitives.Iterators;
 /// <c>f</c> has finished items 0..i, because the second stage reads the first one's ordered output.</para>
 /// <para><b>Memory.</b> At most <c>MaxDegreeOfParallelism x BufferSize</c> results wait in the rings (in ordered mode one
 /// of them is the enumerating thread's own, for chunks it computed ahead), plus a batch of up to 64 per worker being
-/// computed and up to 64 the consumer has taken but not yet yielded (or, in ordered mode, one chunk it is computing);
-/// a slow consumer throttles the workers.</para>
+/// computed and up to 64 the consumer has taken but not yet yielded (or, in ordered mode, the items of one chunk, or of
+/// one stretch of at most 512 once it reads the source alone, that it computes as it yields them); a slow consumer
+/// throttles the workers.</para>
 /// <para><b>Errors.</b> If the selector throws on item i, the enumeration yields exactly the results of the items
 /// before i, then throws that exception (same object, original stack trace). Workers stop taking items promptly.
 /// With several failures, the one at the lowest index wins, every run. An exception from the source (its enumerator,

@@ -10,7 +10,8 @@ namespace Primitives.Iterators;
 /// <para>Memory is bounded by <see cref="MaxDegreeOfParallelism"/> x <see cref="BufferSize"/> buffered results,
 /// plus one batch (up to 64 results) per worker being computed (and, in <see cref="Unordered"/> mode, one chunk per
 /// worker). In the synchronous ordered form the enumerating thread is one of the participants: one of the rings is its
-/// own (for chunks it computes ahead), and instead of a batch it may hold one chunk it is computing.</para>
+/// own (for chunks it computes ahead), and instead of a batch it may hold the items of one chunk it is computing (or,
+/// once no worker runs, of one stretch of at most 512 items it reads on alone).</para>
 /// <para><b>Validation.</b> Each property checks its value when it is set (the exception's parameter name is
 /// "value", as for the runtime's own property setters), against the limit of the structure it sizes, so that a
 /// value the iteration could never use fails here and not at the first <c>MoveNext</c>.</para>
