@@ -134,6 +134,18 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
     public void Taking_the_source_over_while_a_worker_runs_is_found() =>
         _coyote.ExpectFault(FaultId.IteratorTakeOverWhileWorkersRun, () => RetiringBody(SequenceSource), "out of order | lost | Deadlock", Scale, MaxSteps);
 
+    // A worker that fails outside any item (it cannot allocate its chunk buffer) stops the run at 0 and exits, leaving
+    // its chunk unpublished. A consumer that then finds no worker running must not take the source over (it would read
+    // every item itself and end normally): it waits, finds the stop, and throws the worker's exception.
+    [Fact]
+    public void A_worker_failure_outside_any_item_is_thrown_when_the_consumer_is_left_alone() =>
+        _coyote.Run(WorkerFailureBody, Scale, MaxSteps);
+
+    [Fact]
+    [SeededFault(FaultId.IteratorTakeOverAfterAStop)]
+    public void Taking_the_source_over_after_a_stop_is_found() =>
+        _coyote.ExpectFault(FaultId.IteratorTakeOverAfterAStop, WorkerFailureBody, "worker failure lost", 8 * Scale, MaxSteps); // found in 10-270 iterations under random seeds
+
     [Fact]
     [SeededFault(FaultId.IteratorRetiringWorkerClosesRegistry)]
     public void A_retiring_worker_closing_the_registry_is_found() =>
@@ -303,6 +315,41 @@ public sealed class ParallelSelectTests(ITestOutputHelper output)
         int taken = Drain(results, probe, count + 1, "retiring workers: results out of order", out Exception? error);
         Specification.Assert(error is null, $"retiring workers: results out of order or lost: the iteration threw after {taken} results: {error}");
         Specification.Assert(taken == count, $"retiring workers: results out of order or lost: the iteration ended after {taken} of {count}");
+    }
+
+    private static void WorkerFailureBody()
+    {
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 2, ChunkSize = 1 << 24 };
+        int taken = 0;
+        Exception? error = null;
+        try
+        {
+            foreach (byte first in BigItems(4).ParallelSelect(x => x[0], options))
+            {
+                taken++;
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+
+        Specification.Assert(error is OutOfMemoryException, $"worker failure lost: the iteration ended after {taken} results with {error?.GetType().Name ?? "no exception"}");
+
+        static IEnumerable<Big> BigItems(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                yield return default;
+            }
+        }
+    }
+
+    /// <summary>An item of 32 KiB: a chunk buffer of 2^24 of them (512 GiB) cannot be allocated.</summary>
+    [System.Runtime.CompilerServices.InlineArray(1 << 15)]
+    private struct Big
+    {
+        private byte _first;
     }
 
     private static void RetiringRaceBody(int degree)

@@ -230,5 +230,8 @@ internal enum FaultId
 
     /// <summary>The consumer takes the rest of the source over while a worker still runs: a chunk the worker claimed but has not published is read past (a sequence) or read twice while its worker waits for a window slot that never frees (a list).</summary>
     IteratorTakeOverWhileWorkersRun,
+
+    /// <summary>The consumer takes the rest of the source over without looking again for a stop after it found no worker running: a worker that failed outside any chunk, and exited, is lost, and the run ends normally.</summary>
+    IteratorTakeOverAfterAStop,
 }
 #endif

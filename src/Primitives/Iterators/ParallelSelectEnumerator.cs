@@ -58,7 +58,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
     /// <inheritdoc/>
     /// <remarks>The hot path: the next item the consumer computes itself (its direct chunk, or the source it reads alone)
-    /// in one pass, as a sequential <c>Select</c> does; or the next result of a batch taken from a ring.</remarks>
+    /// in one pass, as a sequential <c>Select</c> does; or the next result of a batch taken from a ring. Small enough to
+    /// be inlined into the caller's loop where the JIT devirtualizes the call.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool MoveNext()
     {
         int left = _ownLeft;
@@ -70,7 +72,8 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// over). Consumer, with <paramref name="left"/> = <see cref="_ownLeft"/> &gt; 1. No exception handler (it would keep
     /// MoveNext from being inlined into the caller's loop): <see cref="_ownLeft"/> is 0 while the selector runs, so a
     /// throw that leaves it there tells the next move, and <see cref="Dispose"/>, that this move failed
-    /// (<see cref="OnEscapedFailure"/>).
+    /// (<see cref="OnEscapedFailure"/>); workers that may still run are stopped and joined then (why: docs/parallel-select.md,
+    /// "The consumer alone: one pass per item").
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool MoveOwn(int left)
@@ -246,6 +249,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             return ReadOn(); // the source threw before any item of this stretch: throws it
         }
 
+        InitializeConsumerSelector(); // once, before the first item (not for a source that had ended)
         (_windowItems, _windowNext) = (items.Array, items.Offset);
         return MoveOwn(items.Count + 1);
     }
@@ -378,14 +382,23 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 #endif
         if (takeOver)
         {
-            if (!_source.TryTakeOver(CurrentChunk))
+            // Read after HasActiveWorkers (an acquire that sees every worker's exit): a worker that failed outside any
+            // chunk stopped the run before it exited, leaving its chunk unpublished. The consumer then waits, and finds
+            // the stop with that worker's exception.
+            bool stopped = Registry.IsStopped;
+#if PRIMITIVES_FAULTS
+            if (Fault.Is(FaultId.IteratorTakeOverAfterAStop))
             {
-                StopClaiming(); // the source has ended
+                stopped = false; // SEEDED FAULT: a worker that failed outside any chunk and exited is not seen: the consumer reads the rest itself and ends normally
+            }
+#endif
+            if (stopped || !_source.TryTakeOver(CurrentChunk))
+            {
+                StopClaiming(); // the source has ended, or the run stopped
                 return OwnClaim.None;
             }
 
             StopClaiming();
-            InitializeConsumerSelector();
             _tookOver = true;
             return OwnClaim.TookOver;
         }

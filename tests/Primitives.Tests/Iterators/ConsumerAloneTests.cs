@@ -180,6 +180,44 @@ public class ConsumerAloneTests
         Assert.Equal(Enumerable.Range(0, 3_001), received);
     }
 
+    // While workers run, a selector failure on an item the enumerating thread computes leaves MoveNext as it was; the
+    // next move (or Dispose) stops and joins the workers, and ends the results.
+    [Fact]
+    public void After_a_failure_in_the_consumers_own_chunk_the_next_move_joins_the_workers()
+    {
+        int consumer = Environment.CurrentManagedThreadId;
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 2, ChunkSize = 64 };
+        IEnumerator<int> results = Enumerable.Range(0, 2_000_000).ToArray().ParallelSelect(
+            x =>
+            {
+                Thread.SpinWait(200); // far above the cheap-selector threshold: the worker keeps running
+                return Environment.CurrentManagedThreadId == consumer && x > 1_000 && x % 64 == 5 ? throw new SelectorFailedException(x) : x;
+            },
+            options).GetEnumerator();
+
+        Assert.Throws<SelectorFailedException>(() =>
+        {
+            while (results.MoveNext())
+            {
+            }
+        });
+
+        Assert.False(results.MoveNext());
+        Assert.Equal(0, ((ParallelSelectRun<int>)results).ActiveWorkerCount);
+        results.Dispose();
+    }
+
+    [Fact]
+    public void An_empty_sequence_runs_no_per_worker_initializer()
+    {
+        int inits = 0;
+
+        List<int> results = new ProbeSequence(0).ParallelSelect(() => Interlocked.Increment(ref inits), (x, local) => x + local, Alone).ToList();
+
+        Assert.Empty(results);
+        Assert.Equal(0, inits);
+    }
+
     [Fact]
     public void Per_worker_state_is_created_once_for_a_consumer_alone()
     {
