@@ -45,6 +45,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private Exception? _deferredFailure; // what a move in ReadBatch threw after it had copied results: thrown by the next move
     private bool _sourceExhausted; // the consumer claims no more: the source is exhausted, every chunk is claimed, or the run stopped
     private bool _readingBatches; // a chain's next stage is in ReadBatch (plain: its claimers call it one at a time, under that stage's source lock)
+    private bool _readInBatches; // this is a chain's first stage: ReadBatch was called (plain, as _readingBatches; Dispose reads it after the next stage's join)
     private Exception? _pendingEndError; // what the end's shutdown threw while read in batches: Dispose throws it (plain: written under the next stage's source lock, read by its consumer after its join, which orders both)
 
     internal ParallelSelectEnumerator(IEnumerable<T> source, TSelector selector, ParallelSelectOptions options)
@@ -101,7 +102,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             return 0;
         }
 
-        _readingBatches = true;
+        (_readingBatches, _readInBatches) = (true, true);
         try
         {
             if (!MoveNext())
@@ -155,7 +156,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     {
         Exception? deferred = _deferredFailure;
         _deferredFailure = null;
-        Shutdown(stop: true);
+        KeepForChainedDisposal(Shutdown(stop: true));
         _ownLeft = 1;
         if (deferred is not null)
         {
@@ -217,7 +218,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         }
         catch (Exception ex)
         {
-            Shutdown(stop: true); // completes whatever user code throws in it; the failure that ended the run wins
+            KeepForChainedDisposal(Shutdown(stop: true)); // completes whatever user code throws in it; the failure that ended the run wins
             ThrowIfCallerCancelled(ex);
             throw;
         }
@@ -252,6 +253,21 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         InitializeConsumerSelector(); // once, before the first item (not for a source that had ended)
         (_windowItems, _windowNext) = (items.Array, items.Offset);
         return MoveOwn(items.Count + 1);
+    }
+
+    /// <summary>
+    /// After a failure ended the run: what its shutdown threw (the source's Dispose, a callback) is dropped, the failure
+    /// wins, unless this is a chain's first stage. There the failure goes to the next stage as a source failure after the
+    /// items read before it, and the caller may break before reaching it; so the shutdown's exception is kept for
+    /// <see cref="Dispose"/>, which the next stage calls after its join, and whose own shutdown then drops it or throws
+    /// it, as a sequential chain's disposal would. Consumer.
+    /// </summary>
+    private void KeepForChainedDisposal(Exception? shutdownError)
+    {
+        if (_readInBatches)
+        {
+            _pendingEndError ??= shutdownError;
+        }
     }
 
     /// <summary>The end of the results: shuts the run down; a source whose Dispose throws still ends with its exception. Consumer, in MoveNextSlow's try.</summary>
@@ -846,7 +862,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// <inheritdoc/>
     public void Dispose()
     {
-        bool failed = _ownLeft == 0; // a move threw, and its exception went to the caller (see MoveOwn): it wins over what shutdown throws
+        bool failed = _ownLeft == 0 && !_readInBatches; // a move threw, and its exception went to the caller (see MoveOwn): it wins over what shutdown throws
         Exception? error = Shutdown(stop: true) ?? _pendingEndError;
         (_pendingEndError, _deferredFailure) = (null, null);
         if (failed)

@@ -116,6 +116,63 @@ public class ChainTests
         }
     }
 
+    // The first stage fails on an item the caller never reaches: with two threads the second stage, reading 100 items at
+    // once, has already met the failure when the caller breaks after two results (one thread reads on in short
+    // stretches, and may not get there; the outcome must be the same). A sequential chain would never run the selector
+    // on that item, and its disposal would throw the source's Dispose exception: so must this one.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Breaking_before_a_first_stage_failure_still_throws_the_sources_Dispose_exception(int degree)
+    {
+        for (int run = 0; run < 20; run++)
+        {
+            var source = new DisposeFailingSequence(1_000);
+            var options = new ParallelSelectOptions { MaxDegreeOfParallelism = degree };
+            IEnumerable<int> chain = source
+                .ParallelSelect(x => x == 50 ? throw new SelectorFailedException(x) : x, options)
+                .ParallelSelect(x => x, new ParallelSelectOptions { MaxDegreeOfParallelism = degree, ChunkSize = 100 });
+            var results = new List<int>();
+            Exception? error = Record.Exception(() =>
+            {
+                foreach (int result in chain)
+                {
+                    results.Add(result);
+                    if (results.Count == 2)
+                    {
+                        break;
+                    }
+                }
+            });
+
+            Assert.Same(source.Failure, error);
+            Assert.Equal([0, 1], results);
+            Assert.Equal(1, source.Disposals);
+        }
+    }
+
+    // Reaching that failure, the caller sees it, and the disposal's exception is dropped (the failure that ended the
+    // run wins).
+    [Fact]
+    public void Reaching_a_first_stage_failure_throws_it_and_not_the_sources_Dispose_exception()
+    {
+        var source = new DisposeFailingSequence(1_000);
+        var options = new ParallelSelectOptions { MaxDegreeOfParallelism = 2 };
+        var results = new List<int>();
+
+        var thrown = Assert.Throws<SelectorFailedException>(() =>
+        {
+            foreach (int result in source.ParallelSelect(x => x == 50 ? throw new SelectorFailedException(x) : x, options).ParallelSelect(x => x, options))
+            {
+                results.Add(result);
+            }
+        });
+
+        Assert.Equal(50, thrown.Item);
+        Assert.Equal(Enumerable.Range(0, 50), results);
+        Assert.Equal(1, source.Disposals);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
