@@ -20,7 +20,6 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
     private long _claims;
 
     // Consumer-owned once it took the source over (TryTakeOver's lock orders its reads after the workers' last claim).
-    private bool _takenOver;
     private bool _readOnEnded;
 
     /// <summary>Next chunk number in unordered mode; only advanced under _lock, but read through Interlocked like the list source.</summary>
@@ -199,16 +198,16 @@ internal sealed class EnumerableChunkSource<T> : ChunkSource<T>
     {
         lock (_lock) // orders this after the last claim of every worker (they have all left: the caller's precondition)
         {
-            _takenOver = !_ended; // from here on only the consumer reads the enumerator, without the lock
+            bool takenOver = !_ended; // from here on only the consumer reads the enumerator, without the lock
             _ended = true; // no claim follows
-            return _takenOver;
+            return takenOver;
         }
     }
 
     /// <inheritdoc/>
     internal override bool TryReadOn(ref T[]? scratch, int max, out ArraySegment<T> items, out Exception? sourceError, CancellationToken cancellationToken)
     {
-        Debug.Assert(_takenOver, "read on without a take-over");
+        Debug.Assert(_ended, "read on without a take-over");
         items = default;
         sourceError = null;
         if (_readOnEnded)

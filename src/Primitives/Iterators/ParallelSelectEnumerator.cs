@@ -44,8 +44,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private int _ownLeft = 1; // 1 + the items of the current window MoveNext still computes itself; 0 while the selector runs in such a move, and after it threw (see MoveOwn)
     private Exception? _deferredFailure; // what a move in ReadBatch threw after it had copied results: thrown by the next move
     private bool _sourceExhausted; // the consumer claims no more: the source is exhausted, every chunk is claimed, or the run stopped
-    private bool _readingBatches; // a chain's next stage is in ReadBatch (plain: its claimers call it one at a time, under that stage's source lock)
-    private bool _readInBatches; // this is a chain's first stage: ReadBatch was called (plain, as _readingBatches; Dispose reads it after the next stage's join)
+    private bool _readInBatches; // a chain's first stage: its next stage reads it through ReadBatch, and only so (plain: that stage's claimers call it one at a time, under its source lock; Dispose reads it after that stage's join)
     private Exception? _pendingEndError; // what the end's shutdown threw while read in batches: Dispose throws it (plain: written under the next stage's source lock, read by its consumer after its join, which orders both)
 
     internal ParallelSelectEnumerator(IEnumerable<T> source, TSelector selector, ParallelSelectOptions options)
@@ -102,21 +101,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
             return 0;
         }
 
-        (_readingBatches, _readInBatches) = (true, true);
-        try
+        _readInBatches = true;
+        if (!MoveNext())
         {
-            if (!MoveNext())
-            {
-                return 0;
-            }
+            return 0;
+        }
 
-            destination[0] = Current;
-            return 1 + (_ownLeft > 1 ? MoveOwnInto(destination[1..]) : TakeFromBatch(destination[1..]));
-        }
-        finally
-        {
-            _readingBatches = false;
-        }
+        destination[0] = Current;
+        return 1 + (_ownLeft > 1 ? MoveOwnInto(destination[1..]) : TakeFromBatch(destination[1..]));
     }
 
     /// <summary>
@@ -149,8 +141,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
     /// <summary>
     /// The selector threw out of an earlier move (<see cref="MoveOwn"/>), and that exception went to the caller as it
-    /// was (or was deferred by <see cref="MoveOwnInto"/>: thrown now). Shuts the run down; anything its shutdown throws is dropped, the failure
-    /// that ended the run wins. The results end there. Consumer.
+    /// was (or was deferred by <see cref="MoveOwnInto"/>: thrown now). Shuts the run down; what its shutdown throws is
+    /// dropped, the failure that ended the run wins (a chain's first stage keeps it: <see cref="KeepForChainedDisposal"/>).
+    /// The results end there. Consumer.
     /// </summary>
     private bool OnEscapedFailure()
     {
@@ -274,7 +267,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     private bool EndOfResults()
     {
         Exception? endError = Shutdown(stop: false);
-        if (endError is not null && _readingBatches)
+        if (endError is not null && _readInBatches)
         {
             _pendingEndError = endError; // read by a chain's next stage: thrown by Dispose (see ReadBatch)
             return false;
@@ -408,15 +401,9 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 stopped = false; // SEEDED FAULT: a worker that failed outside any chunk and exited is not seen: the consumer reads the rest itself and ends normally
             }
 #endif
-            if (stopped || !_source.TryTakeOver(CurrentChunk))
-            {
-                StopClaiming(); // the source has ended, or the run stopped
-                return OwnClaim.None;
-            }
-
-            StopClaiming();
-            _tookOver = true;
-            return OwnClaim.TookOver;
+            _tookOver = !stopped && _source.TryTakeOver(CurrentChunk);
+            StopClaiming(); // it reads on alone, or the source has ended, or the run stopped
+            return _tookOver ? OwnClaim.TookOver : OwnClaim.None;
         }
 
         if (!_source.TryClaim(ref _consumerScratch, consumer: true, out long chunk, out ArraySegment<T> items, out Exception? sourceError, WorkerToken))
