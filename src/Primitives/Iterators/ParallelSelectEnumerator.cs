@@ -687,16 +687,24 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
     /// <summary>
     /// A worker's measurement of the selector's cost per item: the time from the start of a batch to its flush (so waits
-    /// for ring space do not count), divided by its results; the cheapest batch of the sample counts (a batch that was
-    /// preempted or interrupted only looks dearer). Inactive (never measures, never says "cheap") without options: only
-    /// where the consumer can take over the work. Worker-owned (a local of the worker loop).
+    /// for ring space do not count), divided by its results; the cheapest batch of a sample counts (a batch that was
+    /// preempted or interrupted only looks dearer). A sample that finds the selector dear is taken again later, after
+    /// twice as many untimed results each time (at most <see cref="MaxPauseItems"/>): the code it timed may not have been
+    /// optimized yet (the worker loop and the selector's call tier up for the whole process, over its first runs), and a
+    /// verdict taken once per run would keep a cheap selector on the workers for the rest of that run. No clock is read
+    /// between samples. Inactive (never measures, never says "cheap") without options: only where the consumer can take
+    /// over the work. Worker-owned (a local of the worker loop).
     /// </summary>
     private struct SelectorCost(ParallelSelectOptions? options)
     {
+        /// <summary>The most untimed results between two samples.</summary>
+        private const int MaxPauseItems = 1 << 16;
+
         private readonly double _cheapNanoseconds = options?.CheapSelectorNanoseconds ?? 0;
         private readonly int _sampleItems = options?.CostSampleItems ?? 0;
-        private int _warmUp = options?.CostWarmUpItems ?? 0;
-        private bool _active = options is not null;
+        private readonly bool _active = options is not null;
+        private int _pause = options?.CostWarmUpItems ?? 0; // results left before the next sample starts
+        private int _nextPause = Math.Max(1, options?.CostWarmUpItems ?? 0) * 2;
         private long _started;
         private long _items;
         private double _cheapestTicksPerItem = double.MaxValue;
@@ -705,25 +713,25 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Start()
         {
-            if (_active)
+            if (_active && _pause <= 0)
             {
                 _started = Stopwatch.GetTimestamp();
             }
         }
 
-        /// <summary>The batch started last ends with <paramref name="items"/> results. True once, when the sample is complete and the selector is cheap.</summary>
+        /// <summary>The batch started last ends with <paramref name="items"/> results. True once a sample found the selector cheap.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Stop(int items) => _active && items > 0 && Add(items);
 
         private bool Add(int items)
         {
-            long elapsed = Stopwatch.GetTimestamp() - _started;
-            if (_warmUp > 0)
+            if (_pause > 0)
             {
-                _warmUp -= items; // not timed: the worker loop's first iterations of each run are unoptimized code
+                _pause -= items; // not timed: the first results of each run run unoptimized code, and samples are spaced out
                 return false;
             }
 
+            long elapsed = Stopwatch.GetTimestamp() - _started;
             _cheapestTicksPerItem = Math.Min(_cheapestTicksPerItem, (double)elapsed / items);
             _items += items;
             if (_items < _sampleItems)
@@ -731,8 +739,14 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 return false;
             }
 
-            _active = false; // decided once per worker
-            return _cheapestTicksPerItem * (1e9 / Stopwatch.Frequency) < _cheapNanoseconds;
+            if (_cheapestTicksPerItem * (1e9 / Stopwatch.Frequency) < _cheapNanoseconds)
+            {
+                return true; // the caller retires, and stops measuring
+            }
+
+            (_items, _cheapestTicksPerItem) = (0, double.MaxValue); // dear: sample again later
+            (_pause, _nextPause) = (_nextPause, Math.Min(MaxPauseItems, _nextPause * 2));
+            return false;
         }
     }
 

@@ -203,4 +203,62 @@ public class CheapSelectorTests
         Assert.Equal(Enumerable.Range(0, 4000), results);
         Assert.True(Volatile.Read(ref onWorkers) > beyondSample, $"the worker computed {onWorkers} items: it retired although the selector is expensive"); // pairs with the Interlocked.Increment above
     }
+
+    // A sample that finds the selector dear is taken again later (the code it timed may not have been optimized yet):
+    // here the first items are dear (a spin of 50 us each, far above a threshold of 20 us) and the rest cheap. A worker
+    // that decided once, on its first sample, would keep about half of the cheap items; one that times again retires
+    // soon after the dear items, and the enumerating thread computes the rest. The enumerating thread waits in its
+    // first dear item until the worker has started (the pool may start it late), so the worker's first sample is dear.
+    [Fact]
+    public void A_worker_that_found_the_selector_dear_times_it_again_and_retires_once_it_is_cheap()
+    {
+        const int count = 200_000;
+        const int dear = 1_000;
+        int consumer = Environment.CurrentManagedThreadId;
+        int onWorker = 0;
+        int cheapOnWorker = 0;
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        var options = new ParallelSelectOptions
+        {
+            MaxDegreeOfParallelism = 2,
+            ChunkSize = 64,
+            CheapSelectorNanoseconds = 20_000,
+            CostSampleItems = 64,
+            CostWarmUpItems = 0,
+        };
+
+        List<int> results = Enumerable.Range(0, count).ToArray().ParallelSelect(
+            x =>
+            {
+                bool worker = Environment.CurrentManagedThreadId != consumer;
+                if (worker)
+                {
+                    Interlocked.Increment(ref onWorker); // pairs with the Volatile.Reads below
+                }
+
+                if (x >= dear)
+                {
+                    if (worker)
+                    {
+                        Interlocked.Increment(ref cheapOnWorker); // pairs with the Volatile.Read below, after the join
+                    }
+
+                    return x;
+                }
+
+                SpinWait.SpinUntil(() => worker || Volatile.Read(ref onWorker) > 0 || guard.Elapsed > TimeSpan.FromSeconds(10)); // pairs with the Interlocked.Increment above
+                var spin = System.Diagnostics.Stopwatch.StartNew();
+                while (spin.Elapsed < TimeSpan.FromMicroseconds(50))
+                {
+                    Thread.SpinWait(10);
+                }
+
+                return x;
+            },
+            options).ToList();
+
+        Assert.Equal(Enumerable.Range(0, count), results);
+        Assert.InRange(Volatile.Read(ref onWorker), 1, count); // the worker ran (pairs with the Interlocked.Increment above)
+        Assert.InRange(Volatile.Read(ref cheapOnWorker), 0, 20_000); // pairs with the Interlocked.Increment above
+    }
 }
