@@ -23,7 +23,8 @@ public enum SourceShape
 /// The source-shape matrix: the same ordered map over an array, a <c>List&lt;T&gt;</c>, a generator and two
 /// chained stages, against the sequential loop and PLINQ <c>AsOrdered</c> over the same shape. In the chain,
 /// each stage runs half of the selector's work (the sequential form is <c>Select(f).Select(g)</c>, PLINQ's
-/// <c>AsParallel().AsOrdered().Select(f).Select(g)</c>, ours <c>ParallelSelect(f).ParallelSelect(g)</c>).
+/// <c>AsParallel().AsOrdered().Select(f).Select(g)</c>, ours <c>ParallelSelect(f).ParallelSelect(g)</c>). Each
+/// benchmark runs its own case for a second in its global setup, so that each is measured warm (see <see cref="WarmUp"/>).
 /// </summary>
 [MemoryDiagnoser]
 public abstract partial class SourceShapeBenchmarkBase
@@ -44,8 +45,14 @@ public abstract partial class SourceShapeBenchmarkBase
     /// <summary>Iterations of <see cref="Work.Spin"/> for the whole selector (0: the identity); a chain stage runs half.</summary>
     protected abstract int SpinPerItem { get; }
 
-    [GlobalSetup]
-    public void Setup()
+    [GlobalSetup(Target = nameof(Sequential))]
+    public void SetupSequential() => Setup(Sequential);
+
+    [GlobalSetup(Target = nameof(PlinqOrdered))]
+    public void SetupPlinq() => Setup(PlinqOrdered);
+
+    /// <summary>Builds the source and the selectors, then warms <paramref name="benchmark"/> up (see <see cref="WarmUp"/>).</summary>
+    private void Setup(Func<long> benchmark)
     {
         _array = new long[Items];
         for (int i = 0; i < _array.Length; i++)
@@ -63,6 +70,8 @@ public abstract partial class SourceShapeBenchmarkBase
         {
             _expected += result;
         }
+
+        WarmUp.Run(benchmark);
     }
 
     [Benchmark(Baseline = true, Description = "foreach over Select (sequential)")]
