@@ -727,7 +727,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
         {
             if (_pause > 0)
             {
-                _pause -= items; // not timed: the first results of each run run unoptimized code, and samples are spaced out
+                _pause -= items; // not timed: the first results of each run come from unoptimized code, and samples are spaced out
                 return false;
             }
 
@@ -741,7 +741,7 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
 
             if (_cheapestTicksPerItem * (1e9 / Stopwatch.Frequency) < _cheapNanoseconds)
             {
-                return true; // the caller retires, and stops measuring
+                return true; // cheap: the caller retires once its chunk is done
             }
 
             (_items, _cheapestTicksPerItem) = (0, double.MaxValue); // dear: sample again later
