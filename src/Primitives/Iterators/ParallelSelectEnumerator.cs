@@ -689,15 +689,15 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
     /// A worker's measurement of the selector's cost per item: the time from the start of a batch to its flush (so waits
     /// for ring space do not count), divided by its results; the cheapest batch of a sample counts (a batch that was
     /// preempted or interrupted only looks dearer). A sample that finds the selector dear is taken again later, after
-    /// twice as many untimed results each time (at most <see cref="MaxPauseItems"/>): the code it timed may not have been
-    /// optimized yet (the worker loop and the selector's call tier up for the whole process, over its first runs), and a
-    /// verdict taken once per run would keep a cheap selector on the workers for the rest of that run. No clock is read
-    /// between samples. Inactive (never measures, never says "cheap") without options: only where the consumer can take
+    /// twice as many untimed results each time, up to a pause of <see cref="MaxPauseItems"/>: the code it timed may not
+    /// have been optimized yet (the worker loop and the selector's call tier up for the whole process, over its first
+    /// runs), and a verdict taken once per run would keep a cheap selector on the workers for the rest of that run. No
+    /// clock is read between samples. Inactive (never measures, never says "cheap") without options: only where the consumer can take
     /// over the work. Worker-owned (a local of the worker loop).
     /// </summary>
     private struct SelectorCost(ParallelSelectOptions? options)
     {
-        /// <summary>The most untimed results between two samples.</summary>
+        /// <summary>The longest pause between two samples: the last sample follows it.</summary>
         private const int MaxPauseItems = 1 << 16;
 
         private readonly double _cheapNanoseconds = options?.CheapSelectorNanoseconds ?? 0;
@@ -744,8 +744,10 @@ internal sealed class ParallelSelectEnumerator<T, TResult, TSelector> : Parallel
                 return true; // cheap: the caller retires once its chunk is done
             }
 
-            (_items, _cheapestTicksPerItem) = (0, double.MaxValue); // dear: sample again later
-            (_pause, _nextPause) = (_nextPause, Math.Min(MaxPauseItems, _nextPause * 2));
+            // Dear: sample again later, until the pause would pass MaxPauseItems; then dear for the rest of the run (a
+            // selector whose cost varies along the sequence would otherwise retire the workers in its first cheap stretch).
+            (_items, _cheapestTicksPerItem) = (0, double.MaxValue);
+            (_pause, _nextPause) = _nextPause <= MaxPauseItems ? (_nextPause, _nextPause * 2) : (int.MaxValue, _nextPause);
             return false;
         }
     }
